@@ -1,0 +1,940 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * memtrack core: the node tree, its counters and change callbacks.
+ *
+ * Every node carries its own bytes (self), the total of its subtree, the
+ * subtree's high watermark and an allocation count.  An update changes self
+ * and then adds the delta to the total of the node and of each ancestor, one
+ * atomic operation per level as mm/page_counter.c does, so updates cost
+ * O(depth) and reads O(1), with no lock on the update path.
+ *
+ * Topology changes (creating and destroying nodes) take only the parent's
+ * children_lock.  Readers of the topology (debugfs, netlink, debug prints)
+ * walk the children lists under RCU and nodes are freed after a grace period.
+ * Named allocations are kept in a hash keyed by (parent, size, name), so a
+ * named free does not scan siblings.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/jhash.h>
+#include <linux/module.h>
+#include <linux/mutex.h>
+#include <linux/rculist.h>
+#include <linux/rhashtable.h>
+#include <linux/slab.h>
+#include <linux/srcu.h>
+#include <linux/string.h>
+#include <linux/timekeeping.h>
+
+#include "internal.h"
+
+/* Cap on lines printed by memtrack_print_debug(), to keep leaks readable. */
+#define MEMTRACK_PRINT_MAX_LINES	512
+
+static atomic64_t memtrack_next_id = ATOMIC64_INIT(0);
+
+static struct rhashtable memtrack_ids;
+static struct rhltable memtrack_allocs;
+
+/* Roots, for enumeration by debugfs and netlink.  Root changes are rare. */
+static LIST_HEAD(memtrack_roots);
+static DEFINE_MUTEX(memtrack_roots_lock);
+
+/*
+ * Synchronous (delay 0) callbacks run inside srcu_read_lock() so that
+ * unregistering can wait for them; memtrack_notify_lock serialises
+ * register and unregister.
+ */
+static struct srcu_struct memtrack_srcu;
+static DEFINE_MUTEX(memtrack_notify_lock);
+
+static const struct rhashtable_params memtrack_id_params = {
+	.key_len = sizeof(u64),
+	.key_offset = offsetof(struct memtrack_node, id),
+	.head_offset = offsetof(struct memtrack_node, id_link),
+	.automatic_shrinking = true,
+};
+
+struct memtrack_alloc_key {
+	const struct memtrack_node *parent;
+	size_t size;
+	const char *name;
+};
+
+static u32 memtrack_alloc_hash(const struct memtrack_node *parent,
+			       size_t size, const char *name, u32 seed)
+{
+	u32 h = jhash(name, strlen(name), seed);
+
+	return jhash_3words((u32)(unsigned long)parent, (u32)size,
+			    (u32)((u64)size >> 32), h);
+}
+
+static u32 memtrack_alloc_key_hashfn(const void *data, u32 len, u32 seed)
+{
+	const struct memtrack_alloc_key *key = data;
+
+	return memtrack_alloc_hash(key->parent, key->size, key->name, seed);
+}
+
+static u32 memtrack_alloc_obj_hashfn(const void *data, u32 len, u32 seed)
+{
+	const struct memtrack_node *leaf = data;
+
+	return memtrack_alloc_hash(leaf->parent, leaf->alloc_size, leaf->name,
+				   seed);
+}
+
+static int memtrack_alloc_obj_cmpfn(struct rhashtable_compare_arg *arg,
+				    const void *obj)
+{
+	const struct memtrack_alloc_key *key = arg->key;
+	const struct memtrack_node *leaf = obj;
+
+	return leaf->parent != key->parent || leaf->alloc_size != key->size ||
+	       strcmp(leaf->name, key->name);
+}
+
+static const struct rhashtable_params memtrack_alloc_params = {
+	.head_offset = offsetof(struct memtrack_node, alloc_link),
+	.hashfn = memtrack_alloc_key_hashfn,
+	.obj_hashfn = memtrack_alloc_obj_hashfn,
+	.obj_cmpfn = memtrack_alloc_obj_cmpfn,
+	.automatic_shrinking = true,
+};
+
+static bool memtrack_valid(const struct memtrack_node *node)
+{
+	return !IS_ERR_OR_NULL(node);
+}
+
+static void memtrack_update_peak(struct memtrack_node *node, s64 total)
+{
+	s64 peak = atomic64_read(&node->peak);
+
+	while (total > peak)
+		if (atomic64_try_cmpxchg(&node->peak, &peak, total))
+			break;
+}
+
+static void memtrack_notify_one(struct memtrack_node *node,
+				struct memtrack_notify *nt)
+{
+	int delay = READ_ONCE(node->notify_delay_ms);
+
+	if (delay < 0)
+		return;
+	if (delay == 0)
+		nt->fn(node, memtrack_counter_read(&node->total), nt->priv);
+	else
+		queue_delayed_work(system_wq, &nt->dwork,
+				   msecs_to_jiffies(delay));
+}
+
+static void memtrack_notify_walk(struct memtrack_node *node)
+{
+	struct memtrack_notify *nt;
+	int idx;
+
+	idx = srcu_read_lock(&memtrack_srcu);
+	for (; node; node = node->parent) {
+		nt = srcu_dereference(node->notify, &memtrack_srcu);
+		if (nt)
+			memtrack_notify_one(node, nt);
+	}
+	srcu_read_unlock(&memtrack_srcu, idx);
+}
+
+/*
+ * Add @delta to the total of @node and of every ancestor, then schedule the
+ * callbacks along the way.  The SRCU section is entered only when some
+ * node on the path has a callback, keeping the common path free of barriers.
+ */
+static void memtrack_propagate(struct memtrack_node *node, s64 delta)
+{
+	struct memtrack_node *n;
+	bool notify = false;
+	s64 total;
+
+	for (n = node; n; n = n->parent) {
+		total = atomic64_add_return(delta, &n->total);
+		if (delta > 0)
+			memtrack_update_peak(n, total);
+		notify |= !!rcu_access_pointer(n->notify);
+	}
+	if (notify)
+		memtrack_notify_walk(node);
+}
+
+static void memtrack_notify_workfn(struct work_struct *work)
+{
+	struct memtrack_notify *nt = container_of(to_delayed_work(work),
+						  struct memtrack_notify, dwork);
+
+	nt->fn(nt->node, memtrack_counter_read(&nt->node->total), nt->priv);
+}
+
+static struct memtrack_node *memtrack_node_new(struct memtrack_node *parent,
+					       const char *name, u8 kind)
+{
+	struct memtrack_node *node;
+	size_t len = name ? strlen(name) : 0;
+
+	node = kzalloc(struct_size(node, name, len + 1), GFP_KERNEL);
+	if (!node)
+		return NULL;
+
+	if (len)
+		memcpy(node->name, name, len);
+	node->kind = kind;
+	node->parent = parent;
+	node->depth = parent ? parent->depth + 1 : 0;
+	INIT_LIST_HEAD(&node->children);
+	spin_lock_init(&node->children_lock);
+	node->id = atomic64_inc_return(&memtrack_next_id);
+	node->tgid = task_tgid_nr(current);
+	node->pid = task_pid_nr(current);
+	get_task_comm(node->comm, current);
+	node->created_ns = ktime_get_real_ns();
+	return node;
+}
+
+/* Make a fully initialised node reachable under its parent. */
+static int memtrack_node_publish(struct memtrack_node *node)
+{
+	struct memtrack_node *parent = node->parent;
+	int err;
+
+	err = rhashtable_insert_fast(&memtrack_ids, &node->id_link,
+				     memtrack_id_params);
+	if (err)
+		return err;
+
+	if (node->kind == MEMTRACK_KIND_ALLOC) {
+		err = rhltable_insert(&memtrack_allocs, &node->alloc_link,
+				      memtrack_alloc_params);
+		if (err)
+			goto err_alloc;
+	}
+
+	spin_lock(&parent->children_lock);
+	if (test_bit(MEMTRACK_DEAD, &parent->flags)) {
+		spin_unlock(&parent->children_lock);
+		err = -ENODEV;
+		goto err_dead;
+	}
+	list_add_tail_rcu(&node->sibling, &parent->children);
+	spin_unlock(&parent->children_lock);
+	return 0;
+
+err_dead:
+	if (node->kind == MEMTRACK_KIND_ALLOC)
+		rhltable_remove(&memtrack_allocs, &node->alloc_link,
+				memtrack_alloc_params);
+err_alloc:
+	rhashtable_remove_fast(&memtrack_ids, &node->id_link,
+			       memtrack_id_params);
+	return err;
+}
+
+static struct memtrack_node *memtrack_child_new(struct memtrack_node *parent,
+						const char *name, u8 kind)
+{
+	struct memtrack_node *node;
+
+	if (!memtrack_valid(parent) || parent->kind == MEMTRACK_KIND_ALLOC)
+		return ERR_PTR(-EINVAL);
+	if (parent->depth + 1 >= MEMTRACK_MAX_DEPTH) {
+		pr_warn_once("node '%s' would exceed the depth limit of %d\n",
+			     name ?: "(unnamed)", MEMTRACK_MAX_DEPTH);
+		return ERR_PTR(-ENOSPC);
+	}
+	node = memtrack_node_new(parent, name, kind);
+	if (!node)
+		return ERR_PTR(-ENOMEM);
+	return node;
+}
+
+struct memtrack_node *__memtrack_create_root(const char *name, bool v4l2_compat)
+{
+	struct memtrack_node *root;
+	int err;
+
+	root = memtrack_node_new(NULL, name, MEMTRACK_KIND_ROOT);
+	if (!root)
+		return ERR_PTR(-ENOMEM);
+
+	err = rhashtable_insert_fast(&memtrack_ids, &root->id_link,
+				     memtrack_id_params);
+	if (err) {
+		kfree(root);
+		return ERR_PTR(err);
+	}
+
+	mutex_lock(&memtrack_roots_lock);
+	list_add_tail_rcu(&root->root_link, &memtrack_roots);
+	memtrack_debugfs_add_root(root, v4l2_compat);
+	mutex_unlock(&memtrack_roots_lock);
+	return root;
+}
+
+/**
+ * memtrack_create_root() - create the root of a new tree
+ * @name: name of the tree, usually the device; may be NULL
+ *
+ * A named root gets a debugfs view at <debugfs>/memtrack/<name>; when that
+ * name is taken, the file is called <name>.<id> instead.
+ *
+ * Context: process context.
+ * Return: the root, or ERR_PTR(-ENOMEM).
+ */
+struct memtrack_node *memtrack_create_root(const char *name)
+{
+	return __memtrack_create_root(name, false);
+}
+EXPORT_SYMBOL_GPL(memtrack_create_root);
+
+/**
+ * memtrack_create_node() - create a node under a parent
+ * @parent: the parent node; must not be an allocation leaf
+ * @name: name of the node; may be NULL
+ *
+ * Context: process context.
+ * Return: the node; ERR_PTR(-EINVAL) for a missing or leaf parent,
+ * ERR_PTR(-ENOSPC) when the node would sit at depth MEMTRACK_MAX_DEPTH or
+ * deeper, ERR_PTR(-ENODEV) when the parent is being destroyed, or
+ * ERR_PTR(-ENOMEM).
+ */
+struct memtrack_node *memtrack_create_node(struct memtrack_node *parent,
+					   const char *name)
+{
+	struct memtrack_node *node;
+	int err;
+
+	node = memtrack_child_new(parent, name, MEMTRACK_KIND_NODE);
+	if (IS_ERR(node))
+		return node;
+	err = memtrack_node_publish(node);
+	if (err) {
+		kfree(node);
+		return ERR_PTR(err);
+	}
+	return node;
+}
+EXPORT_SYMBOL_GPL(memtrack_create_node);
+
+/**
+ * memtrack_alloc() - account a named allocation
+ * @parent: the node that owns the allocation; must not be a leaf
+ * @name: name of the allocation, e.g. "firmware"
+ * @bytes: its size
+ *
+ * Creates an allocation leaf holding @bytes under @parent.  The leaf can be
+ * released with memtrack_destroy(), or by name and size with
+ * memtrack_free().
+ *
+ * Context: process context.
+ * Return: the leaf, or an ERR_PTR() as for memtrack_create_node(); also
+ * ERR_PTR(-EINVAL) for a NULL @name or a size above S64_MAX.
+ */
+struct memtrack_node *memtrack_alloc(struct memtrack_node *parent,
+				     const char *name, size_t bytes)
+{
+	struct memtrack_node *leaf;
+	int err;
+
+	if (!name || bytes > S64_MAX)
+		return ERR_PTR(-EINVAL);
+	leaf = memtrack_child_new(parent, name, MEMTRACK_KIND_ALLOC);
+	if (IS_ERR(leaf))
+		return leaf;
+
+	leaf->alloc_size = bytes;
+	atomic64_set(&leaf->self, bytes);
+	atomic64_set(&leaf->total, bytes);
+	atomic64_set(&leaf->peak, bytes);
+	atomic64_set(&leaf->count, 1);
+
+	err = memtrack_node_publish(leaf);
+	if (err) {
+		kfree(leaf);
+		return ERR_PTR(err);
+	}
+	memtrack_propagate(parent, bytes);
+	return leaf;
+}
+EXPORT_SYMBOL_GPL(memtrack_alloc);
+
+/**
+ * memtrack_print_debug() - print a subtree to the kernel log
+ * @node: top of the subtree
+ *
+ * Prints at debug level, one line per node, at most 512 lines.
+ *
+ * Context: any context that may print.
+ */
+void memtrack_print_debug(const struct memtrack_node *node)
+{
+	struct memtrack_node *n;
+	unsigned int lines = 0;
+
+	if (!memtrack_valid(node))
+		return;
+
+	rcu_read_lock();
+	for (n = (struct memtrack_node *)node; n; n = memtrack_dfs_next(n, node)) {
+		if (lines++ == MEMTRACK_PRINT_MAX_LINES) {
+			printk(KERN_DEBUG pr_fmt("... (more nodes not shown)\n"));
+			break;
+		}
+		printk(KERN_DEBUG pr_fmt(MEMTRACK_LINE_FMT),
+		       MEMTRACK_LINE_ARGS(n, n->depth - node->depth));
+	}
+	rcu_read_unlock();
+}
+EXPORT_SYMBOL_GPL(memtrack_print_debug);
+
+/**
+ * memtrack_dfs_next() - next node of a depth-first, creation-order walk
+ * @node: the current node
+ * @top: the node the walk started at
+ *
+ * Context: rcu_read_lock() held across the whole walk.
+ * Return: the next node in the subtree of @top, or NULL at its end.
+ */
+struct memtrack_node *memtrack_dfs_next(struct memtrack_node *node,
+					const struct memtrack_node *top)
+{
+	struct memtrack_node *next;
+
+	next = list_first_or_null_rcu(&node->children, struct memtrack_node,
+				      sibling);
+	if (next)
+		return next;
+
+	for (; node != top && node->parent; node = node->parent) {
+		next = list_next_or_null_rcu(&node->parent->children,
+					     &node->sibling,
+					     struct memtrack_node, sibling);
+		if (next)
+			return next;
+	}
+	return NULL;
+}
+
+/**
+ * memtrack_lookup_id() - find a live node by id
+ * @id: the node id
+ *
+ * Context: rcu_read_lock() held; the node stays valid until it is dropped.
+ * Return: the node, or NULL when no live node has that id.
+ */
+struct memtrack_node *memtrack_lookup_id(u64 id)
+{
+	struct memtrack_node *node;
+
+	node = rhashtable_lookup(&memtrack_ids, &id, memtrack_id_params);
+	if (node && test_bit(MEMTRACK_DEAD, &node->flags))
+		return NULL;
+	return node;
+}
+
+static struct memtrack_notify *memtrack_notify_detach(struct memtrack_node *node)
+{
+	struct memtrack_notify *nt;
+
+	mutex_lock(&memtrack_notify_lock);
+	nt = rcu_replace_pointer(node->notify, NULL,
+				 lockdep_is_held(&memtrack_notify_lock));
+	mutex_unlock(&memtrack_notify_lock);
+	return nt;
+}
+
+/* Called after synchronize_srcu(): nobody can queue the work any more. */
+static void memtrack_notify_free(struct memtrack_notify *nt)
+{
+	cancel_delayed_work_sync(&nt->dwork);
+	kfree(nt);
+}
+
+static void memtrack_node_unpublish(struct memtrack_node *node)
+{
+	rhashtable_remove_fast(&memtrack_ids, &node->id_link,
+			       memtrack_id_params);
+	if (node->kind == MEMTRACK_KIND_ALLOC)
+		rhltable_remove(&memtrack_allocs, &node->alloc_link,
+				memtrack_alloc_params);
+}
+
+static void memtrack_unlink(struct memtrack_node *node)
+{
+	struct memtrack_node *parent = node->parent;
+
+	if (!parent) {
+		mutex_lock(&memtrack_roots_lock);
+		list_del_rcu(&node->root_link);
+		mutex_unlock(&memtrack_roots_lock);
+		return;
+	}
+	spin_lock(&parent->children_lock);
+	list_del_rcu(&node->sibling);
+	spin_unlock(&parent->children_lock);
+}
+
+/*
+ * Free the detached subtree of @top bottom-up.  Its lists only change here,
+ * but RCU readers may still be walking them.
+ */
+static void memtrack_free_subtree(struct memtrack_node *top)
+{
+	struct memtrack_notify *nt;
+	struct memtrack_node *node = top, *child, *parent;
+	bool had_notify = false;
+	LIST_HEAD(dead_notify);
+
+	/* First pass: stop callbacks so that none sees a half-freed tree. */
+	rcu_read_lock();
+	for (; node; node = memtrack_dfs_next(node, top)) {
+		set_bit(MEMTRACK_DEAD, &node->flags);
+		if (rcu_access_pointer(node->notify))
+			had_notify = true;
+	}
+	rcu_read_unlock();
+
+	if (had_notify) {
+		for (node = top; node; node = memtrack_dfs_next(node, top)) {
+			nt = memtrack_notify_detach(node);
+			if (nt)
+				list_add(&nt->dead_link, &dead_notify);
+		}
+		synchronize_srcu(&memtrack_srcu);
+		while (!list_empty(&dead_notify)) {
+			nt = list_first_entry(&dead_notify, struct memtrack_notify,
+					      dead_link);
+			list_del(&nt->dead_link);
+			memtrack_notify_free(nt);
+		}
+	}
+
+	node = top;
+	for (;;) {
+		while ((child = list_first_entry_or_null(&node->children,
+							 struct memtrack_node,
+							 sibling)))
+			node = child;
+
+		parent = node->parent;
+		if (node != top)
+			list_del_rcu(&node->sibling);
+		memtrack_node_unpublish(node);
+		kfree_rcu(node, rcu);
+		if (node == top)
+			break;
+		node = parent;
+	}
+}
+
+static void memtrack_destroy_claimed(struct memtrack_node *node)
+{
+	struct memtrack_node *parent = node->parent;
+	s64 bytes;
+
+	/* Stop new readers from finding the root through debugfs first. */
+	if (!parent)
+		memtrack_debugfs_remove_root(node);
+
+	bytes = atomic64_read(&node->total);
+	if (bytes > 0 && node->kind != MEMTRACK_KIND_ALLOC)
+		memtrack_print_debug(node);
+
+	memtrack_unlink(node);
+	memtrack_free_subtree(node);
+	if (parent && bytes)
+		memtrack_propagate(parent, -bytes);
+}
+
+/**
+ * memtrack_destroy() - destroy a node and its whole subtree
+ * @node: the node, leaf or root to destroy
+ *
+ * The subtree's bytes are subtracted from the ancestors, which are notified.
+ * Pending callbacks in the subtree are cancelled and running ones waited
+ * for; a callback must therefore not destroy its own node.  When the subtree
+ * still held memory, it is printed to the kernel log at debug level first.
+ *
+ * Context: process context.
+ */
+void memtrack_destroy(struct memtrack_node *node)
+{
+	if (!memtrack_valid(node))
+		return;
+	if (test_and_set_bit(MEMTRACK_DEAD, &node->flags)) {
+		pr_warn_once("node '%s' destroyed twice\n",
+			     memtrack_display_name(node));
+		return;
+	}
+	memtrack_destroy_claimed(node);
+}
+EXPORT_SYMBOL_GPL(memtrack_destroy);
+
+/**
+ * memtrack_free() - release a named allocation
+ * @parent: the node the allocation was accounted under
+ * @name: its name
+ * @bytes: its size; only an allocation with this exact size matches
+ *
+ * Removes one allocation leaf of @parent whose name and size both match,
+ * found by hash lookup.
+ *
+ * Context: process context.
+ * Return: 0, -EINVAL for bad arguments, or -ENOENT when nothing matches.
+ */
+int memtrack_free(struct memtrack_node *parent, const char *name, size_t bytes)
+{
+	struct memtrack_alloc_key key = {
+		.parent = parent, .size = bytes, .name = name,
+	};
+	struct memtrack_node *leaf, *found = NULL;
+	struct rhlist_head *list, *pos;
+
+	if (!memtrack_valid(parent) || !name)
+		return -EINVAL;
+
+	rcu_read_lock();
+	list = rhltable_lookup(&memtrack_allocs, &key, memtrack_alloc_params);
+	rhl_for_each_entry_rcu(leaf, pos, list, alloc_link) {
+		if (!test_and_set_bit(MEMTRACK_DEAD, &leaf->flags)) {
+			found = leaf;
+			break;
+		}
+	}
+	rcu_read_unlock();
+	if (!found)
+		return -ENOENT;
+
+	memtrack_destroy_claimed(found);
+	return 0;
+}
+EXPORT_SYMBOL_GPL(memtrack_free);
+
+static int memtrack_check_counting(const struct memtrack_node *node,
+				   size_t bytes)
+{
+	if (!memtrack_valid(node) || bytes > S64_MAX)
+		return -EINVAL;
+	if (node->kind == MEMTRACK_KIND_ALLOC) {
+		pr_warn_once("refusing to change allocation leaf '%s' directly\n",
+			     node->name);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/**
+ * memtrack_add() - add bytes to a node's own usage
+ * @node: the node; must not be an allocation leaf
+ * @bytes: bytes to add
+ *
+ * Increments the node's allocation count too.
+ *
+ * Context: any context; see the header for delay-0 callbacks.
+ * Return: 0, or -EINVAL for a missing or leaf node.
+ */
+int memtrack_add(struct memtrack_node *node, size_t bytes)
+{
+	int err = memtrack_check_counting(node, bytes);
+
+	if (err)
+		return err;
+	atomic64_add(bytes, &node->self);
+	atomic64_inc(&node->count);
+	memtrack_propagate(node, bytes);
+	return 0;
+}
+EXPORT_SYMBOL_GPL(memtrack_add);
+
+/**
+ * memtrack_sub() - subtract bytes from a node's own usage
+ * @node: the node; must not be an allocation leaf
+ * @bytes: bytes to subtract
+ *
+ * The node's own bytes are clamped at zero, with a one-time warning, and its
+ * allocation count is decremented when positive.
+ *
+ * Context: any context; see the header for delay-0 callbacks.
+ * Return: 0, -ERANGE when the result was clamped, or -EINVAL.
+ */
+int memtrack_sub(struct memtrack_node *node, size_t bytes)
+{
+	int err = memtrack_check_counting(node, bytes);
+	s64 old, new;
+
+	if (err)
+		return err;
+
+	old = atomic64_read(&node->self);
+	do {
+		new = old > (s64)bytes ? old - (s64)bytes : 0;
+	} while (!atomic64_try_cmpxchg(&node->self, &old, new));
+	atomic64_dec_if_positive(&node->count);
+
+	if (old < (s64)bytes) {
+		pr_warn_once("underflow on node '%s', clamped at 0\n",
+			     memtrack_display_name(node));
+		err = -ERANGE;
+	}
+	if (new != old)
+		memtrack_propagate(node, new - old);
+	return err;
+}
+EXPORT_SYMBOL_GPL(memtrack_sub);
+
+/**
+ * memtrack_set() - set a node's own usage
+ * @node: the node; must not be an allocation leaf
+ * @bytes: the new value of its own bytes
+ *
+ * The allocation count becomes 1 when @bytes is positive, else 0.
+ *
+ * Context: any context; see the header for delay-0 callbacks.
+ * Return: 0, or -EINVAL.
+ */
+int memtrack_set(struct memtrack_node *node, size_t bytes)
+{
+	int err = memtrack_check_counting(node, bytes);
+	s64 old;
+
+	if (err)
+		return err;
+	old = atomic64_xchg(&node->self, bytes);
+	atomic64_set(&node->count, bytes ? 1 : 0);
+	if ((s64)bytes != old)
+		memtrack_propagate(node, (s64)bytes - old);
+	return 0;
+}
+EXPORT_SYMBOL_GPL(memtrack_set);
+
+/**
+ * memtrack_read() - read a subtree total
+ * @node: the node
+ *
+ * Context: any context.
+ * Return: the node's own bytes plus those of its whole subtree, or 0.
+ */
+u64 memtrack_read(const struct memtrack_node *node)
+{
+	return memtrack_valid(node) ? memtrack_counter_read(&node->total) : 0;
+}
+EXPORT_SYMBOL_GPL(memtrack_read);
+
+/**
+ * memtrack_read_self() - read a node's own bytes
+ * @node: the node
+ *
+ * Context: any context.
+ * Return: the bytes accounted directly on the node, or 0.
+ */
+u64 memtrack_read_self(const struct memtrack_node *node)
+{
+	return memtrack_valid(node) ? memtrack_counter_read(&node->self) : 0;
+}
+EXPORT_SYMBOL_GPL(memtrack_read_self);
+
+/**
+ * memtrack_read_count() - read a node's own allocation count
+ * @node: the node
+ *
+ * Context: any context.
+ * Return: the allocation count (1 for a leaf), or 0.
+ */
+u64 memtrack_read_count(const struct memtrack_node *node)
+{
+	return memtrack_valid(node) ? memtrack_counter_read(&node->count) : 0;
+}
+EXPORT_SYMBOL_GPL(memtrack_read_count);
+
+/**
+ * memtrack_read_peak() - read a subtree's high watermark
+ * @node: the node
+ *
+ * Context: any context.
+ * Return: the highest subtree total since creation or the last reset, or 0.
+ */
+u64 memtrack_read_peak(const struct memtrack_node *node)
+{
+	return memtrack_valid(node) ? memtrack_counter_read(&node->peak) : 0;
+}
+EXPORT_SYMBOL_GPL(memtrack_read_peak);
+
+/**
+ * memtrack_reset_peak() - restart a node's high watermark
+ * @node: the node
+ *
+ * The peak becomes the current subtree total.  Descendants keep theirs.
+ *
+ * Context: any context.
+ */
+void memtrack_reset_peak(struct memtrack_node *node)
+{
+	if (memtrack_valid(node))
+		atomic64_set(&node->peak, memtrack_counter_read(&node->total));
+}
+EXPORT_SYMBOL_GPL(memtrack_reset_peak);
+
+/**
+ * memtrack_node_id() - a node's id
+ * @node: the node
+ *
+ * Context: any context.
+ * Return: an id unique among all nodes created since memtrack was loaded,
+ * or 0 for no node.
+ */
+u64 memtrack_node_id(const struct memtrack_node *node)
+{
+	return memtrack_valid(node) ? node->id : 0;
+}
+EXPORT_SYMBOL_GPL(memtrack_node_id);
+
+/**
+ * memtrack_register_notify() - set a node's change callback
+ * @node: the node; must not be an allocation leaf
+ * @fn: the callback
+ * @priv: passed to @fn
+ *
+ * @fn runs whenever the total of @node's subtree changes, subject to the
+ * node's notify delay (see memtrack_set_notify_delay()).
+ *
+ * Context: process context.
+ * Return: 0, -EINVAL for a missing or leaf node or a NULL @fn, -EBUSY when
+ * the node already has a callback, or -ENOMEM.
+ */
+int memtrack_register_notify(struct memtrack_node *node,
+			     memtrack_notify_fn fn, void *priv)
+{
+	struct memtrack_notify *nt;
+	int err = 0;
+
+	if (!memtrack_valid(node) || node->kind == MEMTRACK_KIND_ALLOC || !fn)
+		return -EINVAL;
+
+	nt = kzalloc(sizeof(*nt), GFP_KERNEL);
+	if (!nt)
+		return -ENOMEM;
+	nt->fn = fn;
+	nt->priv = priv;
+	nt->node = node;
+	INIT_DELAYED_WORK(&nt->dwork, memtrack_notify_workfn);
+
+	mutex_lock(&memtrack_notify_lock);
+	if (rcu_access_pointer(node->notify))
+		err = -EBUSY;
+	else
+		rcu_assign_pointer(node->notify, nt);
+	mutex_unlock(&memtrack_notify_lock);
+
+	if (err)
+		kfree(nt);
+	return err;
+}
+EXPORT_SYMBOL_GPL(memtrack_register_notify);
+
+/**
+ * memtrack_unregister_notify() - remove a node's change callback
+ * @node: the node
+ *
+ * Cancels a pending callback and waits for one in progress.  Must not be
+ * called from the node's own callback.
+ *
+ * Context: process context.
+ */
+void memtrack_unregister_notify(struct memtrack_node *node)
+{
+	struct memtrack_notify *nt;
+
+	if (!memtrack_valid(node))
+		return;
+	nt = memtrack_notify_detach(node);
+	if (!nt)
+		return;
+	synchronize_srcu(&memtrack_srcu);
+	memtrack_notify_free(nt);
+}
+EXPORT_SYMBOL_GPL(memtrack_unregister_notify);
+
+/**
+ * memtrack_set_notify_delay() - set how a node's callback is delivered
+ * @node: the node
+ * @delay_ms: <0 disables the callback, 0 runs it synchronously from each
+ *	change (the default), >0 runs it once @delay_ms after the first of a
+ *	burst of changes, with the total at that time
+ *
+ * The delay is per node: it applies to @node's own callback only, not to
+ * its ancestors' or descendants'.
+ *
+ * Context: any context.
+ */
+void memtrack_set_notify_delay(struct memtrack_node *node, int delay_ms)
+{
+	if (memtrack_valid(node))
+		WRITE_ONCE(node->notify_delay_ms, delay_ms);
+}
+EXPORT_SYMBOL_GPL(memtrack_set_notify_delay);
+
+/* Free trees whose owners were unloaded without destroying them. */
+static void memtrack_destroy_leftovers(void)
+{
+	struct memtrack_node *root;
+
+	for (;;) {
+		mutex_lock(&memtrack_roots_lock);
+		root = list_first_entry_or_null(&memtrack_roots,
+						struct memtrack_node, root_link);
+		mutex_unlock(&memtrack_roots_lock);
+		if (!root)
+			break;
+		pr_warn("tree '%s' was never destroyed; freeing it\n",
+			memtrack_display_name(root));
+		memtrack_destroy(root);
+	}
+}
+
+static int __init memtrack_init(void)
+{
+	int err;
+
+	err = rhashtable_init(&memtrack_ids, &memtrack_id_params);
+	if (err)
+		goto err_ids;
+	err = rhltable_init(&memtrack_allocs, &memtrack_alloc_params);
+	if (err)
+		goto err_allocs;
+	err = init_srcu_struct(&memtrack_srcu);
+	if (err)
+		goto err_srcu;
+	memtrack_debugfs_init();
+	return 0;
+
+err_srcu:
+	rhltable_destroy(&memtrack_allocs);
+err_allocs:
+	rhashtable_destroy(&memtrack_ids);
+err_ids:
+	return err;
+}
+
+static void __exit memtrack_exit(void)
+{
+	memtrack_destroy_leftovers();
+	memtrack_debugfs_exit();
+	cleanup_srcu_struct(&memtrack_srcu);
+	rcu_barrier();
+	rhltable_destroy(&memtrack_allocs);
+	rhashtable_destroy(&memtrack_ids);
+}
+
+module_init(memtrack_init);
+module_exit(memtrack_exit);
+
+MODULE_LICENSE("GPL");
+MODULE_DESCRIPTION("Hierarchical accounting of driver-internal memory");
+MODULE_AUTHOR("memtrack developers");

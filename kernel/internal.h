@@ -1,0 +1,118 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * memtrack internals shared by the core, debugfs, compat and netlink parts.
+ */
+#ifndef _MEMTRACK_INTERNAL_H
+#define _MEMTRACK_INTERNAL_H
+
+#include <linux/atomic.h>
+#include <linux/list.h>
+#include <linux/memtrack.h>
+#include <linux/rhashtable-types.h>
+#include <linux/sched.h>
+#include <linux/seq_file.h>
+#include <linux/spinlock.h>
+#include <linux/workqueue.h>
+
+struct dentry;
+
+enum memtrack_kind {
+	MEMTRACK_KIND_ROOT = 1,
+	MEMTRACK_KIND_NODE,
+	MEMTRACK_KIND_ALLOC,
+};
+
+/* Bits in memtrack_node::flags. */
+enum {
+	MEMTRACK_DEAD,		/* claimed by a destroy; no longer reachable */
+};
+
+struct memtrack_notify {
+	memtrack_notify_fn fn;
+	void *priv;
+	struct memtrack_node *node;
+	struct delayed_work dwork;
+	struct list_head dead_link;	/* on a destroy's list of detached callbacks */
+};
+
+struct memtrack_node {
+	/* Written by every update of this node or of a descendant. */
+	atomic64_t total;
+	atomic64_t peak;
+	atomic64_t self;
+	atomic64_t count;
+
+	/* Read by every update that passes through this node. */
+	struct memtrack_node *parent;
+	struct memtrack_notify __rcu *notify;
+	int notify_delay_ms;
+	u8 kind;
+	u8 depth;
+	unsigned long flags;
+
+	/* Topology: children is an RCU list, modified under children_lock. */
+	struct list_head children;
+	struct list_head sibling;
+	spinlock_t children_lock;
+	struct rhash_head id_link;
+	u64 id;
+	union {
+		struct {			/* MEMTRACK_KIND_ALLOC */
+			struct rhlist_head alloc_link;
+			size_t alloc_size;
+		};
+		struct {			/* MEMTRACK_KIND_ROOT */
+			struct list_head root_link;
+			struct dentry *debugfs_file;
+			struct dentry *compat_debugfs_file;
+		};
+	};
+
+	/* Identity, fixed at creation. */
+	pid_t tgid;
+	pid_t pid;
+	char comm[TASK_COMM_LEN];
+	u64 created_ns;
+	struct rcu_head rcu;
+	char name[];
+};
+
+/*
+ * Totals may transiently dip below zero while concurrent updates of one
+ * subtree walk up at different speeds; readers see 0 then.
+ */
+static inline u64 memtrack_counter_read(const atomic64_t *v)
+{
+	s64 val = atomic64_read(v);
+
+	return val > 0 ? val : 0;
+}
+
+static inline const char *memtrack_display_name(const struct memtrack_node *node)
+{
+	return node->name[0] ? node->name : "(unnamed)";
+}
+
+/* One line of the text view, shared by debugfs and the kernel log. */
+#define MEMTRACK_LINE_FMT \
+	"%*s%s%s (tgid=%d, pid=%d) usage: %llu (count=%llu, self=%llu, peak=%llu)\n"
+#define MEMTRACK_LINE_ARGS(node, indent)					\
+	(indent) * 2, "", memtrack_display_name(node),			\
+	(node)->kind == MEMTRACK_KIND_ALLOC ? " [leaf]" : "",		\
+	(node)->tgid, (node)->pid, memtrack_counter_read(&(node)->total),	\
+	memtrack_counter_read(&(node)->count),				\
+	memtrack_counter_read(&(node)->self),				\
+	memtrack_counter_read(&(node)->peak)
+
+struct memtrack_node *__memtrack_create_root(const char *name, bool v4l2_compat);
+struct memtrack_node *memtrack_dfs_next(struct memtrack_node *node,
+					const struct memtrack_node *top);
+struct memtrack_node *memtrack_lookup_id(u64 id);
+
+/* debugfs.c */
+void memtrack_debugfs_init(void);
+void memtrack_debugfs_exit(void);
+void memtrack_debugfs_add_root(struct memtrack_node *root, bool v4l2_compat);
+void memtrack_debugfs_remove_root(struct memtrack_node *root);
+
+#endif /* _MEMTRACK_INTERNAL_H */
