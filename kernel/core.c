@@ -178,11 +178,13 @@ static struct memtrack_node *memtrack_node_new(struct memtrack_node *parent,
 					       const char *name, u8 kind)
 {
 	struct memtrack_node *node;
-	size_t len = name ? strlen(name) : 0;
+	size_t len = name ? strnlen(name, MEMTRACK_NAME_MAX) : 0;
 
+	if (len == MEMTRACK_NAME_MAX)
+		return ERR_PTR(-ENAMETOOLONG);
 	node = kzalloc(struct_size(node, name, len + 1), GFP_KERNEL);
 	if (!node)
-		return NULL;
+		return ERR_PTR(-ENOMEM);
 
 	if (len)
 		memcpy(node->name, name, len);
@@ -240,8 +242,6 @@ err_alloc:
 static struct memtrack_node *memtrack_child_new(struct memtrack_node *parent,
 						const char *name, u8 kind)
 {
-	struct memtrack_node *node;
-
 	if (!memtrack_valid(parent) || parent->kind == MEMTRACK_KIND_ALLOC)
 		return ERR_PTR(-EINVAL);
 	if (parent->depth + 1 >= MEMTRACK_MAX_DEPTH) {
@@ -249,10 +249,7 @@ static struct memtrack_node *memtrack_child_new(struct memtrack_node *parent,
 			     name ?: "(unnamed)", MEMTRACK_MAX_DEPTH);
 		return ERR_PTR(-ENOSPC);
 	}
-	node = memtrack_node_new(parent, name, kind);
-	if (!node)
-		return ERR_PTR(-ENOMEM);
-	return node;
+	return memtrack_node_new(parent, name, kind);
 }
 
 struct memtrack_node *__memtrack_create_root(const char *name, bool v4l2_compat)
@@ -261,8 +258,8 @@ struct memtrack_node *__memtrack_create_root(const char *name, bool v4l2_compat)
 	int err;
 
 	root = memtrack_node_new(NULL, name, MEMTRACK_KIND_ROOT);
-	if (!root)
-		return ERR_PTR(-ENOMEM);
+	if (IS_ERR(root))
+		return root;
 
 	err = rhashtable_insert_fast(&memtrack_ids, &root->id_link,
 				     memtrack_id_params);
@@ -286,7 +283,8 @@ struct memtrack_node *__memtrack_create_root(const char *name, bool v4l2_compat)
  * name is taken, the file is called <name>.<id> instead.
  *
  * Context: process context.
- * Return: the root, or ERR_PTR(-ENOMEM).
+ * Return: the root, ERR_PTR(-ENAMETOOLONG) for a name of
+ * MEMTRACK_NAME_MAX bytes or more, or ERR_PTR(-ENOMEM).
  */
 struct memtrack_node *memtrack_create_root(const char *name)
 {
@@ -366,15 +364,40 @@ struct memtrack_node *memtrack_alloc(struct memtrack_node *parent,
 EXPORT_SYMBOL_GPL(memtrack_alloc);
 
 /**
+ * memtrack_format_line() - format one node as a line of the text view
+ * @buf: output buffer
+ * @size: its size; MEMTRACK_LINE_MAX always suffices
+ * @node: the node
+ * @indent: indentation level, two spaces each
+ *
+ * Return: the length of the line, as scnprintf().
+ */
+int memtrack_format_line(char *buf, size_t size,
+			 const struct memtrack_node *node, int indent)
+{
+	return scnprintf(buf, size,
+			 "%*s%s%s (tgid=%d, pid=%d) usage: %llu (count=%llu, self=%llu, peak=%llu)\n",
+			 indent * 2, "", memtrack_display_name(node),
+			 node->kind == MEMTRACK_KIND_ALLOC ? " [leaf]" : "",
+			 node->tgid, node->pid,
+			 memtrack_counter_read(&node->total),
+			 memtrack_counter_read(&node->count),
+			 memtrack_counter_read(&node->self),
+			 memtrack_counter_read(&node->peak));
+}
+
+/**
  * memtrack_print_debug() - print a subtree to the kernel log
  * @node: top of the subtree
  *
- * Prints at debug level, one line per node, at most 512 lines.
+ * Prints at debug level (pr_debug(), so dynamic debug decides whether it
+ * reaches the log), one line per node, at most 512 lines.
  *
  * Context: any context that may print.
  */
 void memtrack_print_debug(const struct memtrack_node *node)
 {
+	char line[MEMTRACK_LINE_MAX];
 	struct memtrack_node *n;
 	unsigned int lines = 0;
 
@@ -384,11 +407,12 @@ void memtrack_print_debug(const struct memtrack_node *node)
 	rcu_read_lock();
 	for (n = (struct memtrack_node *)node; n; n = memtrack_dfs_next(n, node)) {
 		if (lines++ == MEMTRACK_PRINT_MAX_LINES) {
-			printk(KERN_DEBUG pr_fmt("... (more nodes not shown)\n"));
+			pr_debug("... (more nodes not shown)\n");
 			break;
 		}
-		printk(KERN_DEBUG pr_fmt(MEMTRACK_LINE_FMT),
-		       MEMTRACK_LINE_ARGS(n, n->depth - node->depth));
+		memtrack_format_line(line, sizeof(line), n,
+				     n->depth - node->depth);
+		pr_debug("%s", line);
 	}
 	rcu_read_unlock();
 }

@@ -72,13 +72,16 @@ static void memtrack_seq_stop(struct seq_file *m, void *v)
 static int memtrack_seq_show(struct seq_file *m, void *v)
 {
 	struct memtrack_seq_state *st = m->private;
-	struct memtrack_node *node = v;
+	const struct memtrack_node *node = v;
+	char line[MEMTRACK_LINE_MAX];
 
-	if (v == SEQ_START_TOKEN)
+	if (v == SEQ_START_TOKEN) {
 		seq_printf(m, "Total memory usage: %llu bytes\n",
 			   memtrack_read(st->root));
-	else
-		seq_printf(m, MEMTRACK_LINE_FMT, MEMTRACK_LINE_ARGS(node, node->depth));
+		return 0;
+	}
+	memtrack_format_line(line, sizeof(line), node, node->depth);
+	seq_puts(m, line);
 	return 0;
 }
 

@@ -53,7 +53,7 @@ struct memtrack_node {
 	/* Topology: children is an RCU list, modified under children_lock. */
 	struct list_head children;
 	struct list_head sibling;
-	spinlock_t children_lock;
+	spinlock_t children_lock;	/* protects children */
 	struct rhash_head id_link;
 	u64 id;
 	union {
@@ -93,21 +93,15 @@ static inline const char *memtrack_display_name(const struct memtrack_node *node
 	return node->name[0] ? node->name : "(unnamed)";
 }
 
-/* One line of the text view, shared by debugfs and the kernel log. */
-#define MEMTRACK_LINE_FMT \
-	"%*s%s%s (tgid=%d, pid=%d) usage: %llu (count=%llu, self=%llu, peak=%llu)\n"
-#define MEMTRACK_LINE_ARGS(node, indent)					\
-	(indent) * 2, "", memtrack_display_name(node),			\
-	(node)->kind == MEMTRACK_KIND_ALLOC ? " [leaf]" : "",		\
-	(node)->tgid, (node)->pid, memtrack_counter_read(&(node)->total),	\
-	memtrack_counter_read(&(node)->count),				\
-	memtrack_counter_read(&(node)->self),				\
-	memtrack_counter_read(&(node)->peak)
+/* Room for one line of the text view of any node. */
+#define MEMTRACK_LINE_MAX	256
 
 struct memtrack_node *__memtrack_create_root(const char *name, bool v4l2_compat);
 struct memtrack_node *memtrack_dfs_next(struct memtrack_node *node,
 					const struct memtrack_node *top);
 struct memtrack_node *memtrack_lookup_id(u64 id);
+int memtrack_format_line(char *buf, size_t size,
+			 const struct memtrack_node *node, int indent);
 
 /* debugfs.c */
 void memtrack_debugfs_init(void);

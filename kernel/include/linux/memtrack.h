@@ -27,6 +27,9 @@
 
 struct memtrack_node;
 
+/* Names, including the terminating NUL, must fit in this many bytes. */
+#define MEMTRACK_NAME_MAX	64
+
 /* Depth of a root is 0; no node may be created at this depth or deeper. */
 #define MEMTRACK_MAX_DEPTH	16
 
