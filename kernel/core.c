@@ -33,6 +33,9 @@
 
 static atomic64_t memtrack_next_id = ATOMIC64_INIT(0);
 
+/* Bumped on every topology change; never 0, so netlink dumps can use it. */
+static atomic_t memtrack_gen = ATOMIC_INIT(1);
+
 static struct rhashtable memtrack_ids;
 static struct rhltable memtrack_allocs;
 
@@ -108,6 +111,41 @@ static bool memtrack_valid(const struct memtrack_node *node)
 	return !IS_ERR_OR_NULL(node);
 }
 
+static void memtrack_topology_changed(void)
+{
+	if (unlikely(!atomic_inc_return(&memtrack_gen)))
+		atomic_inc(&memtrack_gen);
+}
+
+/**
+ * memtrack_topology_gen() - generation of the forest's shape
+ *
+ * Return: a value that changes whenever a node is created or destroyed,
+ * and is never 0.
+ */
+unsigned int memtrack_topology_gen(void)
+{
+	return atomic_read(&memtrack_gen) ?: 1;
+}
+
+/**
+ * memtrack_node_put() - drop a reference to a node
+ * @node: the node
+ *
+ * The last reference frees the node after an RCU grace period and drops the
+ * reference it held on its parent.
+ */
+void memtrack_node_put(struct memtrack_node *node)
+{
+	struct memtrack_node *parent;
+
+	while (node && refcount_dec_and_test(&node->ref)) {
+		parent = node->parent;
+		kfree_rcu(node, rcu);
+		node = parent;
+	}
+}
+
 static void memtrack_update_peak(struct memtrack_node *node, s64 total)
 {
 	s64 peak = atomic64_read(&node->peak);
@@ -147,11 +185,12 @@ static void memtrack_notify_walk(struct memtrack_node *node)
 
 /*
  * Add @delta to the total of @node and of every ancestor, then schedule the
- * callbacks along the way.  The SRCU section is entered only when some
+ * callbacks and netlink events along the way.  The SRCU section is entered only when some
  * node on the path has a callback, keeping the common path free of barriers.
  */
 static void memtrack_propagate(struct memtrack_node *node, s64 delta)
 {
+	bool events = memtrack_nl_listening();
 	struct memtrack_node *n;
 	bool notify = false;
 	s64 total;
@@ -161,6 +200,8 @@ static void memtrack_propagate(struct memtrack_node *node, s64 delta)
 		if (delta > 0)
 			memtrack_update_peak(n, total);
 		notify |= !!rcu_access_pointer(n->notify);
+		if (events)
+			memtrack_nl_node_changed(n);
 	}
 	if (notify)
 		memtrack_notify_walk(node);
@@ -189,6 +230,11 @@ static struct memtrack_node *memtrack_node_new(struct memtrack_node *parent,
 	if (len)
 		memcpy(node->name, name, len);
 	node->kind = kind;
+	refcount_set(&node->ref, 1);
+	node->change_event.node = node;
+	node->change_event.cmd = MEMTRACK_CMD_NODE_CHANGE_NTF;
+	if (parent)
+		refcount_inc(&parent->ref);
 	node->parent = parent;
 	node->depth = parent ? parent->depth + 1 : 0;
 	INIT_LIST_HEAD(&node->children);
@@ -227,6 +273,8 @@ static int memtrack_node_publish(struct memtrack_node *node)
 	}
 	list_add_tail_rcu(&node->sibling, &parent->children);
 	spin_unlock(&parent->children_lock);
+	memtrack_topology_changed();
+	memtrack_nl_node_event(node, MEMTRACK_CMD_NODE_ADD_NTF);
 	return 0;
 
 err_dead:
@@ -264,7 +312,7 @@ struct memtrack_node *__memtrack_create_root(const char *name, bool v4l2_compat)
 	err = rhashtable_insert_fast(&memtrack_ids, &root->id_link,
 				     memtrack_id_params);
 	if (err) {
-		kfree(root);
+		memtrack_node_put(root);
 		return ERR_PTR(err);
 	}
 
@@ -272,6 +320,8 @@ struct memtrack_node *__memtrack_create_root(const char *name, bool v4l2_compat)
 	list_add_tail_rcu(&root->root_link, &memtrack_roots);
 	memtrack_debugfs_add_root(root, v4l2_compat);
 	mutex_unlock(&memtrack_roots_lock);
+	memtrack_topology_changed();
+	memtrack_nl_node_event(root, MEMTRACK_CMD_NODE_ADD_NTF);
 	return root;
 }
 
@@ -314,7 +364,7 @@ struct memtrack_node *memtrack_create_node(struct memtrack_node *parent,
 		return node;
 	err = memtrack_node_publish(node);
 	if (err) {
-		kfree(node);
+		memtrack_node_put(node);
 		return ERR_PTR(err);
 	}
 	return node;
@@ -355,7 +405,7 @@ struct memtrack_node *memtrack_alloc(struct memtrack_node *parent,
 
 	err = memtrack_node_publish(leaf);
 	if (err) {
-		kfree(leaf);
+		memtrack_node_put(leaf);
 		return ERR_PTR(err);
 	}
 	memtrack_propagate(parent, bytes);
@@ -405,7 +455,8 @@ void memtrack_print_debug(const struct memtrack_node *node)
 		return;
 
 	rcu_read_lock();
-	for (n = (struct memtrack_node *)node; n; n = memtrack_dfs_next(n, node)) {
+	for (n = (struct memtrack_node *)node; n;
+	     n = memtrack_dfs_next(n, node, UINT_MAX)) {
 		if (lines++ == MEMTRACK_PRINT_MAX_LINES) {
 			pr_debug("... (more nodes not shown)\n");
 			break;
@@ -421,22 +472,35 @@ EXPORT_SYMBOL_GPL(memtrack_print_debug);
 /**
  * memtrack_dfs_next() - next node of a depth-first, creation-order walk
  * @node: the current node
- * @top: the node the walk started at
+ * @top: the node the walk started at, or NULL to walk the whole forest
+ * @max_depth: do not descend below this (absolute) depth
+ *
+ * Parents come before their children.  Nodes removed during the walk may
+ * or may not be visited; none is skipped otherwise.
  *
  * Context: rcu_read_lock() held across the whole walk.
- * Return: the next node in the subtree of @top, or NULL at its end.
+ * Return: the next node, or NULL at the end of the walk.
  */
 struct memtrack_node *memtrack_dfs_next(struct memtrack_node *node,
-					const struct memtrack_node *top)
+					const struct memtrack_node *top,
+					unsigned int max_depth)
 {
 	struct memtrack_node *next;
 
-	next = list_first_or_null_rcu(&node->children, struct memtrack_node,
-				      sibling);
-	if (next)
-		return next;
+	if (node->depth < max_depth) {
+		next = list_first_or_null_rcu(&node->children,
+					      struct memtrack_node, sibling);
+		if (next)
+			return next;
+	}
 
-	for (; node != top && node->parent; node = node->parent) {
+	for (; node != top; node = node->parent) {
+		if (!node->parent)
+			return top ? NULL :
+			       list_next_or_null_rcu(&memtrack_roots,
+						     &node->root_link,
+						     struct memtrack_node,
+						     root_link);
 		next = list_next_or_null_rcu(&node->parent->children,
 					     &node->sibling,
 					     struct memtrack_node, sibling);
@@ -444,6 +508,18 @@ struct memtrack_node *memtrack_dfs_next(struct memtrack_node *node,
 			return next;
 	}
 	return NULL;
+}
+
+/**
+ * memtrack_forest_first() - the first root of the forest
+ *
+ * Context: rcu_read_lock() held.
+ * Return: the oldest live root, or NULL.
+ */
+struct memtrack_node *memtrack_forest_first(void)
+{
+	return list_first_or_null_rcu(&memtrack_roots, struct memtrack_node,
+				      root_link);
 }
 
 /**
@@ -518,7 +594,7 @@ static void memtrack_free_subtree(struct memtrack_node *top)
 
 	/* First pass: stop callbacks so that none sees a half-freed tree. */
 	rcu_read_lock();
-	for (; node; node = memtrack_dfs_next(node, top)) {
+	for (; node; node = memtrack_dfs_next(node, top, UINT_MAX)) {
 		set_bit(MEMTRACK_DEAD, &node->flags);
 		if (rcu_access_pointer(node->notify))
 			had_notify = true;
@@ -526,7 +602,8 @@ static void memtrack_free_subtree(struct memtrack_node *top)
 	rcu_read_unlock();
 
 	if (had_notify) {
-		for (node = top; node; node = memtrack_dfs_next(node, top)) {
+		for (node = top; node;
+		     node = memtrack_dfs_next(node, top, UINT_MAX)) {
 			nt = memtrack_notify_detach(node);
 			if (nt)
 				list_add(&nt->dead_link, &dead_notify);
@@ -551,7 +628,8 @@ static void memtrack_free_subtree(struct memtrack_node *top)
 		if (node != top)
 			list_del_rcu(&node->sibling);
 		memtrack_node_unpublish(node);
-		kfree_rcu(node, rcu);
+		memtrack_nl_node_event(node, MEMTRACK_CMD_NODE_DEL_NTF);
+		memtrack_node_put(node);
 		if (node == top)
 			break;
 		node = parent;
@@ -573,6 +651,7 @@ static void memtrack_destroy_claimed(struct memtrack_node *node)
 
 	memtrack_unlink(node);
 	memtrack_free_subtree(node);
+	memtrack_topology_changed();
 	if (parent && bytes)
 		memtrack_propagate(parent, -bytes);
 }
@@ -800,8 +879,11 @@ EXPORT_SYMBOL_GPL(memtrack_read_peak);
  */
 void memtrack_reset_peak(struct memtrack_node *node)
 {
-	if (memtrack_valid(node))
-		atomic64_set(&node->peak, memtrack_counter_read(&node->total));
+	if (!memtrack_valid(node))
+		return;
+	atomic64_set(&node->peak, memtrack_counter_read(&node->total));
+	if (memtrack_nl_listening())
+		memtrack_nl_node_changed(node);
 }
 EXPORT_SYMBOL_GPL(memtrack_reset_peak);
 
@@ -935,9 +1017,14 @@ static int __init memtrack_init(void)
 	err = init_srcu_struct(&memtrack_srcu);
 	if (err)
 		goto err_srcu;
+	err = memtrack_netlink_init();
+	if (err)
+		goto err_netlink;
 	memtrack_debugfs_init();
 	return 0;
 
+err_netlink:
+	cleanup_srcu_struct(&memtrack_srcu);
 err_srcu:
 	rhltable_destroy(&memtrack_allocs);
 err_allocs:
@@ -948,6 +1035,7 @@ err_ids:
 
 static void __exit memtrack_exit(void)
 {
+	memtrack_netlink_exit();
 	memtrack_destroy_leftovers();
 	memtrack_debugfs_exit();
 	cleanup_srcu_struct(&memtrack_srcu);

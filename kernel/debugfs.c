@@ -42,7 +42,7 @@ static void *memtrack_seq_start(struct seq_file *m, loff_t *pos)
 	}
 	node = st->root;
 	for (i = 1; node && i < *pos; i++)
-		node = memtrack_dfs_next(node, st->root);
+		node = memtrack_dfs_next(node, st->root, UINT_MAX);
 	return node;
 }
 
@@ -55,7 +55,7 @@ static void *memtrack_seq_next(struct seq_file *m, void *v, loff_t *pos)
 	if (v == SEQ_START_TOKEN)
 		node = st->root;
 	else
-		node = memtrack_dfs_next(v, st->root);
+		node = memtrack_dfs_next(v, st->root, UINT_MAX);
 	if (node) {
 		st->next_pos = *pos;
 		st->next_id = node->id;

@@ -7,24 +7,30 @@
 
 #include <linux/atomic.h>
 #include <linux/list.h>
+#include <linux/llist.h>
 #include <linux/memtrack.h>
+#include <linux/refcount.h>
 #include <linux/rhashtable-types.h>
 #include <linux/sched.h>
 #include <linux/seq_file.h>
 #include <linux/spinlock.h>
 #include <linux/workqueue.h>
+#include <uapi/linux/memtrack.h>
 
 struct dentry;
-
-enum memtrack_kind {
-	MEMTRACK_KIND_ROOT = 1,
-	MEMTRACK_KIND_NODE,
-	MEMTRACK_KIND_ALLOC,
-};
 
 /* Bits in memtrack_node::flags. */
 enum {
 	MEMTRACK_DEAD,		/* claimed by a destroy; no longer reachable */
+	MEMTRACK_CHANGE_QUEUED,	/* change_event is queued and not yet sent */
+};
+
+/* A netlink notification waiting for the event work. */
+struct memtrack_nl_event {
+	struct llist_node link;
+	struct memtrack_node *node;	/* holds a reference */
+	unsigned long due;		/* jiffies; change events only */
+	u8 cmd;				/* MEMTRACK_CMD_NODE_*_NTF */
 };
 
 struct memtrack_notify {
@@ -49,6 +55,13 @@ struct memtrack_node {
 	u8 kind;
 	u8 depth;
 	unsigned long flags;
+
+	/*
+	 * One reference for the tree, one per child and one per queued
+	 * event; the memory is freed after an RCU grace period.
+	 */
+	refcount_t ref;
+	struct memtrack_nl_event change_event;
 
 	/* Topology: children is an RCU list, modified under children_lock. */
 	struct list_head children;
@@ -98,10 +111,21 @@ static inline const char *memtrack_display_name(const struct memtrack_node *node
 
 struct memtrack_node *__memtrack_create_root(const char *name, bool v4l2_compat);
 struct memtrack_node *memtrack_dfs_next(struct memtrack_node *node,
-					const struct memtrack_node *top);
+					const struct memtrack_node *top,
+					unsigned int max_depth);
+struct memtrack_node *memtrack_forest_first(void);
+unsigned int memtrack_topology_gen(void);
+void memtrack_node_put(struct memtrack_node *node);
 struct memtrack_node *memtrack_lookup_id(u64 id);
 int memtrack_format_line(char *buf, size_t size,
 			 const struct memtrack_node *node, int indent);
+
+/* netlink.c */
+int memtrack_netlink_init(void);
+void memtrack_netlink_exit(void);
+bool memtrack_nl_listening(void);
+void memtrack_nl_node_event(struct memtrack_node *node, u8 cmd);
+void memtrack_nl_node_changed(struct memtrack_node *node);
 
 /* debugfs.c */
 void memtrack_debugfs_init(void);

@@ -1,0 +1,59 @@
+/* SPDX-License-Identifier: ((GPL-2.0 WITH Linux-syscall-note) OR BSD-3-Clause) */
+/* Do not edit directly, auto-generated from: */
+/*	kernel/memtrack.yaml */
+/* YNL-GEN uapi header */
+
+#ifndef _UAPI_LINUX_MEMTRACK_H
+#define _UAPI_LINUX_MEMTRACK_H
+
+#define MEMTRACK_FAMILY_NAME	"memtrack"
+#define MEMTRACK_FAMILY_VERSION	1
+
+/**
+ * enum memtrack_kind - What a node stands for.
+ * @MEMTRACK_KIND_ROOT: The root of a tree, usually a device.
+ * @MEMTRACK_KIND_NODE: An inner node, such as a stream instance or a context.
+ * @MEMTRACK_KIND_ALLOC: A named allocation; a leaf holding one buffer's bytes.
+ */
+enum memtrack_kind {
+	MEMTRACK_KIND_ROOT = 1,
+	MEMTRACK_KIND_NODE,
+	MEMTRACK_KIND_ALLOC,
+};
+
+enum {
+	MEMTRACK_A_NODE_ID = 1,
+	MEMTRACK_A_NODE_PARENT_ID,
+	MEMTRACK_A_NODE_NAME,
+	MEMTRACK_A_NODE_KIND,
+	MEMTRACK_A_NODE_DEPTH,
+	MEMTRACK_A_NODE_BYTES,
+	MEMTRACK_A_NODE_SELF_BYTES,
+	MEMTRACK_A_NODE_COUNT,
+	MEMTRACK_A_NODE_PEAK_BYTES,
+	MEMTRACK_A_NODE_CREATOR_TGID,
+	MEMTRACK_A_NODE_CREATOR_PID,
+	MEMTRACK_A_NODE_CREATOR_COMM,
+	MEMTRACK_A_NODE_CREATED_NS,
+	MEMTRACK_A_NODE_EVENT_SEQ,
+	MEMTRACK_A_NODE_MAX_DEPTH,
+	MEMTRACK_A_NODE_PAD,
+
+	__MEMTRACK_A_NODE_MAX,
+	MEMTRACK_A_NODE_MAX = (__MEMTRACK_A_NODE_MAX - 1)
+};
+
+enum {
+	MEMTRACK_CMD_NODE_GET = 1,
+	MEMTRACK_CMD_PEAK_RESET,
+	MEMTRACK_CMD_NODE_ADD_NTF,
+	MEMTRACK_CMD_NODE_DEL_NTF,
+	MEMTRACK_CMD_NODE_CHANGE_NTF,
+
+	__MEMTRACK_CMD_MAX,
+	MEMTRACK_CMD_MAX = (__MEMTRACK_CMD_MAX - 1)
+};
+
+#define MEMTRACK_MCGRP_EVENTS	"events"
+
+#endif /* _UAPI_LINUX_MEMTRACK_H */
