@@ -16,7 +16,6 @@
 #include <linux/jiffies.h>
 #include <linux/module.h>
 #include <linux/slab.h>
-#include <linux/version.h>
 #include <net/genetlink.h>
 
 #include "internal.h"
@@ -142,7 +141,7 @@ static int memtrack_nl_node_get_doit(struct sk_buff *skb, struct genl_info *info
 
 static struct nlattr **memtrack_nl_dump_attrs(struct netlink_callback *cb)
 {
-#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 5, 0)
+#ifdef MEMTRACK_HAVE_GENL_INFO_DUMP
 	return genl_info_dump(cb)->attrs;
 #else
 	return genl_dumpit_info(cb)->attrs;
@@ -246,7 +245,7 @@ static const struct nla_policy memtrack_nl_dump_policy[MEMTRACK_A_NODE_MAX_DEPTH
 	[MEMTRACK_A_NODE_MAX_DEPTH] = { .type = NLA_U32, },
 };
 
-#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 2, 0)
+#ifdef MEMTRACK_HAVE_GENL_SPLIT_OPS
 static const struct genl_split_ops memtrack_nl_ops[] = {
 	{
 		.cmd		= MEMTRACK_CMD_NODE_GET,
@@ -271,6 +270,7 @@ static const struct genl_split_ops memtrack_nl_ops[] = {
 		.flags		= GENL_ADMIN_PERM | GENL_CMD_CAP_DO,
 	},
 };
+
 #define MEMTRACK_NL_OPS .split_ops = memtrack_nl_ops, \
 			.n_split_ops = ARRAY_SIZE(memtrack_nl_ops)
 #else
@@ -293,6 +293,7 @@ static const struct genl_ops memtrack_nl_ops[] = {
 		.flags		= GENL_ADMIN_PERM,
 	},
 };
+
 #define MEMTRACK_NL_OPS .ops = memtrack_nl_ops, \
 			.n_ops = ARRAY_SIZE(memtrack_nl_ops)
 #endif
