@@ -28,6 +28,12 @@
 
 #include "internal.h"
 
+/*
+ * Buckets the hash tables never shrink below, so that a small, busy tree
+ * does not resize them back and forth on every allocation and free.
+ */
+#define MEMTRACK_HASH_MIN_SIZE		1024
+
 /* Cap on lines printed by memtrack_print_debug(), to keep leaks readable. */
 #define MEMTRACK_PRINT_MAX_LINES	512
 
@@ -55,6 +61,7 @@ static const struct rhashtable_params memtrack_id_params = {
 	.key_len = sizeof(u64),
 	.key_offset = offsetof(struct memtrack_node, id),
 	.head_offset = offsetof(struct memtrack_node, id_link),
+	.min_size = MEMTRACK_HASH_MIN_SIZE,
 	.automatic_shrinking = true,
 };
 
@@ -103,6 +110,7 @@ static const struct rhashtable_params memtrack_alloc_params = {
 	.hashfn = memtrack_alloc_key_hashfn,
 	.obj_hashfn = memtrack_alloc_obj_hashfn,
 	.obj_cmpfn = memtrack_alloc_obj_cmpfn,
+	.min_size = MEMTRACK_HASH_MIN_SIZE,
 	.automatic_shrinking = true,
 };
 
