@@ -778,24 +778,29 @@ EXPORT_SYMBOL_GPL(memtrack_add);
 int memtrack_sub(struct memtrack_node *node, size_t bytes)
 {
 	int err = memtrack_check_counting(node, bytes);
-	s64 old, new;
+	s64 self, excess = 0;
 
 	if (err)
 		return err;
 
-	old = atomic64_read(&node->self);
-	do {
-		new = old > (s64)bytes ? old - (s64)bytes : 0;
-	} while (!atomic64_try_cmpxchg(&node->self, &old, new));
-	atomic64_dec_if_positive(&node->count);
-
-	if (old < (s64)bytes) {
+	/*
+	 * Subtract first and give back what went below zero, rather than a
+	 * compare-and-swap loop: under races each caller returns at most its
+	 * own overdraft, so the node still ends at max(0, sum).
+	 */
+	self = atomic64_sub_return(bytes, &node->self);
+	if (unlikely(self < 0)) {
+		excess = min_t(s64, -self, bytes);
+		atomic64_add(excess, &node->self);
 		pr_warn_once("underflow on node '%s', clamped at 0\n",
 			     memtrack_display_name(node));
 		err = -ERANGE;
 	}
-	if (new != old)
-		memtrack_propagate(node, new - old);
+	if (unlikely(atomic64_dec_return(&node->count) < 0))
+		atomic64_inc(&node->count);
+
+	if ((s64)bytes != excess)
+		memtrack_propagate(node, excess - (s64)bytes);
 	return err;
 }
 EXPORT_SYMBOL_GPL(memtrack_sub);
