@@ -119,21 +119,40 @@ static bool memtrack_valid(const struct memtrack_node *node)
 	return !IS_ERR_OR_NULL(node);
 }
 
-static void memtrack_topology_changed(void)
+static void memtrack_gen_bump(atomic_t *gen)
 {
-	if (unlikely(!atomic_inc_return(&memtrack_gen)))
-		atomic_inc(&memtrack_gen);
+	if (unlikely(!atomic_inc_return(gen)))
+		atomic_inc(gen);
+}
+
+static struct memtrack_node *memtrack_root_of(const struct memtrack_node *node)
+{
+	while (node->parent)
+		node = node->parent;
+	return (struct memtrack_node *)node;
+}
+
+/* @node was created or destroyed; its ancestors are still valid. */
+static void memtrack_topology_changed(struct memtrack_node *node)
+{
+	memtrack_gen_bump(&memtrack_gen);
+	memtrack_gen_bump(&memtrack_root_of(node)->tree_gen);
 }
 
 /**
- * memtrack_topology_gen() - generation of the forest's shape
+ * memtrack_topology_gen() - generation of the shape of the forest or a tree
+ * @top: a node, for the generation of its tree; NULL for the whole forest
  *
- * Return: a value that changes whenever a node is created or destroyed,
- * and is never 0.
+ * Context: rcu_read_lock() held, or a reference on @top.
+ * Return: a value that changes whenever a node is created or destroyed in
+ * the forest, or in @top's tree; never 0.
  */
-unsigned int memtrack_topology_gen(void)
+unsigned int memtrack_topology_gen(const struct memtrack_node *top)
 {
-	return atomic_read(&memtrack_gen) ?: 1;
+	const atomic_t *gen = top ? &memtrack_root_of(top)->tree_gen :
+				    &memtrack_gen;
+
+	return atomic_read(gen) ?: 1;
 }
 
 /**
@@ -215,6 +234,13 @@ static void memtrack_propagate(struct memtrack_node *node, s64 delta)
 		memtrack_notify_walk(node);
 }
 
+/* Only the node's own count changed: no total moved, but listeners care. */
+static void memtrack_count_changed(struct memtrack_node *node)
+{
+	if (memtrack_nl_listening())
+		memtrack_nl_node_changed(node);
+}
+
 static void memtrack_notify_workfn(struct work_struct *work)
 {
 	struct memtrack_notify *nt = container_of(to_delayed_work(work),
@@ -245,6 +271,8 @@ static struct memtrack_node *memtrack_node_new(struct memtrack_node *parent,
 		refcount_inc(&parent->ref);
 	node->parent = parent;
 	node->depth = parent ? parent->depth + 1 : 0;
+	if (!parent)
+		atomic_set(&node->tree_gen, 1);
 	INIT_LIST_HEAD(&node->children);
 	spin_lock_init(&node->children_lock);
 	node->id = atomic64_inc_return(&memtrack_next_id);
@@ -281,7 +309,7 @@ static int memtrack_node_publish(struct memtrack_node *node)
 	}
 	list_add_tail_rcu(&node->sibling, &parent->children);
 	spin_unlock(&parent->children_lock);
-	memtrack_topology_changed();
+	memtrack_topology_changed(node);
 	memtrack_nl_node_event(node, MEMTRACK_CMD_NODE_ADD_NTF);
 	return 0;
 
@@ -328,7 +356,7 @@ struct memtrack_node *__memtrack_create_root(const char *name, bool v4l2_compat)
 	list_add_tail_rcu(&root->root_link, &memtrack_roots);
 	memtrack_debugfs_add_root(root, v4l2_compat);
 	mutex_unlock(&memtrack_roots_lock);
-	memtrack_topology_changed();
+	memtrack_topology_changed(root);
 	memtrack_nl_node_event(root, MEMTRACK_CMD_NODE_ADD_NTF);
 	return root;
 }
@@ -658,8 +686,8 @@ static void memtrack_destroy_claimed(struct memtrack_node *node)
 		memtrack_print_debug(node);
 
 	memtrack_unlink(node);
+	memtrack_topology_changed(node);
 	memtrack_free_subtree(node);
-	memtrack_topology_changed();
 	if (parent && bytes)
 		memtrack_propagate(parent, -bytes);
 }
@@ -801,6 +829,8 @@ int memtrack_sub(struct memtrack_node *node, size_t bytes)
 
 	if ((s64)bytes != excess)
 		memtrack_propagate(node, excess - (s64)bytes);
+	else
+		memtrack_count_changed(node);
 	return err;
 }
 EXPORT_SYMBOL_GPL(memtrack_sub);
@@ -826,6 +856,8 @@ int memtrack_set(struct memtrack_node *node, size_t bytes)
 	atomic64_set(&node->count, bytes ? 1 : 0);
 	if ((s64)bytes != old)
 		memtrack_propagate(node, (s64)bytes - old);
+	else
+		memtrack_count_changed(node);
 	return 0;
 }
 EXPORT_SYMBOL_GPL(memtrack_set);

@@ -76,6 +76,7 @@ struct memtrack_node {
 		};
 		struct {			/* MEMTRACK_KIND_ROOT */
 			struct list_head root_link;
+			atomic_t tree_gen;	/* as memtrack_gen, per tree */
 			struct dentry *debugfs_file;
 			struct dentry *compat_debugfs_file;
 		};
@@ -114,7 +115,7 @@ struct memtrack_node *memtrack_dfs_next(struct memtrack_node *node,
 					const struct memtrack_node *top,
 					unsigned int max_depth);
 struct memtrack_node *memtrack_forest_first(void);
-unsigned int memtrack_topology_gen(void);
+unsigned int memtrack_topology_gen(const struct memtrack_node *top);
 void memtrack_node_put(struct memtrack_node *node);
 struct memtrack_node *memtrack_lookup_id(u64 id);
 int memtrack_format_line(char *buf, size_t size,

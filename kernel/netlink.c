@@ -115,12 +115,15 @@ static int memtrack_nl_node_get_doit(struct sk_buff *skb, struct genl_info *info
 
 	if (GENL_REQ_ATTR_CHECK(info, MEMTRACK_A_NODE_ID))
 		return -EINVAL;
+#ifndef MEMTRACK_HAVE_GENL_SPLIT_OPS
+	/* Split ops give do its own policy, which rejects it already. */
 	if (info->attrs[MEMTRACK_A_NODE_MAX_DEPTH]) {
 		NL_SET_ERR_MSG_ATTR(info->extack,
 				    info->attrs[MEMTRACK_A_NODE_MAX_DEPTH],
 				    "max-depth applies to dumps only");
 		return -EINVAL;
 	}
+#endif
 
 	msg = genlmsg_new(NLMSG_GOODSIZE, GFP_KERNEL);
 	if (!msg)
@@ -187,14 +190,17 @@ static int memtrack_nl_node_get_dumpit(struct sk_buff *skb,
 	unsigned int max_depth = UINT_MAX;
 	int err = 0;
 
-	cb->seq = memtrack_topology_gen();
-
 	rcu_read_lock();
 	if (ctx->top_id) {
 		top = memtrack_lookup_id(ctx->top_id);
-		if (!top)
+		if (!top) {
+			/* Gone: a new generation flags the dump interrupted. */
+			cb->seq++;
 			goto out;
+		}
 	}
+	cb->seq = memtrack_topology_gen(top);
+
 	if (ctx->max_depth != U32_MAX)
 		max_depth = min_t(u64, UINT_MAX,
 				  (u64)(top ? top->depth : 0) + ctx->max_depth);
