@@ -22,31 +22,7 @@
 #include <linux/slab.h>
 #include <linux/sort.h>
 
-/* Set by the EXPECT macros when the current test fails. */
-static bool mtt_failed;
-
-#define mtt_diag(fmt, ...) \
-	pr_info("    # %s:%d: " fmt "\n", __func__, __LINE__, ##__VA_ARGS__)
-
-/* Compare two integers as s64 and report expected vs actual on mismatch. */
-#define EXPECT_EQ(actual, expected)					\
-	do {								\
-		s64 __a = (s64)(actual);				\
-		s64 __e = (s64)(expected);				\
-		if (__a != __e) {					\
-			mtt_diag("%s == %lld, expected %lld",		\
-				#actual, __a, __e);			\
-			mtt_failed = true;				\
-		}							\
-	} while (0)
-
-#define EXPECT_TRUE(cond)						\
-	do {								\
-		if (!(cond)) {						\
-			mtt_diag("expected %s", #cond);			\
-			mtt_failed = true;				\
-		}							\
-	} while (0)
+#include "mtt_ktap.h"
 
 /* A usable node: neither NULL nor an error pointer. */
 #define EXPECT_NODE(ptr)						\
@@ -994,11 +970,6 @@ static void test_debugfs_same_name(void)
 	EXPECT_TRUE(!mtt_debugfs_exists("mtt_selftest_dup"));
 }
 
-struct mtt_case {
-	const char *name;
-	void (*run)(void);
-};
-
 static const struct mtt_case mtt_cases[] = {
 	{ "totals_levels", test_totals_levels },
 	{ "destroy_subtree", test_destroy_subtree },
@@ -1026,20 +997,8 @@ static const struct mtt_case mtt_cases[] = {
 
 static int __init memtrack_selftest_init(void)
 {
-	int i, failed = 0;
+	int failed = mtt_run("memtrack_selftest", mtt_cases, ARRAY_SIZE(mtt_cases));
 
-	pr_info("KTAP version 1\n");
-	pr_info("1..%zu\n", ARRAY_SIZE(mtt_cases));
-	for (i = 0; i < ARRAY_SIZE(mtt_cases); i++) {
-		mtt_failed = false;
-		mtt_cases[i].run();
-		if (mtt_failed)
-			failed++;
-		pr_info("%sok %d %s\n", mtt_failed ? "not " : "", i + 1,
-			mtt_cases[i].name);
-	}
-	pr_info("# memtrack_selftest: pass:%zu fail:%d\n",
-		ARRAY_SIZE(mtt_cases) - failed, failed);
 	return failed ? -EINVAL : 0;
 }
 

@@ -23,29 +23,7 @@
 #include <linux/string.h>
 #include <media/v4l2-memtrack.h>
 
-static bool mtt_failed;
-
-#define mtt_diag(fmt, ...) \
-	pr_info("    # %s:%d: " fmt "\n", __func__, __LINE__, ##__VA_ARGS__)
-
-#define EXPECT_EQ(actual, expected)					\
-	do {								\
-		s64 __a = (s64)(actual);				\
-		s64 __e = (s64)(expected);				\
-		if (__a != __e) {					\
-			mtt_diag("%s == %lld, expected %lld",		\
-				#actual, __a, __e);			\
-			mtt_failed = true;				\
-		}							\
-	} while (0)
-
-#define EXPECT_TRUE(cond)						\
-	do {								\
-		if (!(cond)) {						\
-			mtt_diag("expected %s", #cond);			\
-			mtt_failed = true;				\
-		}							\
-	} while (0)
+#include "mtt_ktap.h"
 
 /* ---- observation ------------------------------------------------------- */
 
@@ -408,11 +386,6 @@ static void test_destroy_with_memory(void)
 	v4l2_memtrack_destroy_node(root);
 }
 
-struct mtt_case {
-	const char *name;
-	void (*run)(void);
-};
-
 static const struct mtt_case mtt_cases[] = {
 	{ "null_safety", test_null_safety },
 	{ "create_and_debugfs", test_create_and_debugfs },
@@ -427,20 +400,8 @@ static const struct mtt_case mtt_cases[] = {
 
 static int __init mtt_compat_test_init(void)
 {
-	int i, failed = 0;
+	int failed = mtt_run("memtrack_v4l2_compat_test", mtt_cases, ARRAY_SIZE(mtt_cases));
 
-	pr_info("KTAP version 1\n");
-	pr_info("1..%zu\n", ARRAY_SIZE(mtt_cases));
-	for (i = 0; i < ARRAY_SIZE(mtt_cases); i++) {
-		mtt_failed = false;
-		mtt_cases[i].run();
-		if (mtt_failed)
-			failed++;
-		pr_info("%sok %d %s\n", mtt_failed ? "not " : "", i + 1,
-			mtt_cases[i].name);
-	}
-	pr_info("# memtrack_v4l2_compat_test: pass:%zu fail:%d\n",
-		ARRAY_SIZE(mtt_cases) - failed, failed);
 	if (failed) {
 		v4l2_memtrack_destroy_node(mtt_view_root);
 		return -EINVAL;
