@@ -6,17 +6,8 @@
 set -u
 
 ko=${MEMTRACK_KO_DIR:?}
-n=0
-failed=0
-check() { # check STATUS DESCRIPTION
-	n=$((n + 1))
-	if [ "$1" -eq 0 ]; then
-		echo "ok $n - $2"
-	else
-		echo "not ok $n - $2"
-		failed=$((failed + 1))
-	fi
-}
+# shellcheck source=tests/lib/tap.sh
+. "$(dirname "$0")/../lib/tap.sh"
 ktap() { # print the KTAP block starting at the last "KTAP version 1"
 	dmesg --notime | awk '/KTAP version 1/ { buf = "" } { buf = buf $0 "\n" } END { printf "%s", buf }' |
 		sed -n "1,/^# $1:/p" | grep -E '^(KTAP version|[0-9]+\.\.[0-9]+$|(not )?ok |[[:space:]]*# )'

@@ -11,17 +11,8 @@ ko=${MEMTRACK_KO_DIR:?}
 dfs=/sys/kernel/debug
 ctl=$dfs/memtrack-exerciser/control
 st=$dfs/memtrack-exerciser/status
-n=0
-failed=0
-check() { # check STATUS DESCRIPTION
-	n=$((n + 1))
-	if [ "$1" -eq 0 ]; then
-		echo "ok $n - $2"
-	else
-		echo "not ok $n - $2"
-		failed=$((failed + 1))
-	fi
-}
+# shellcheck source=tests/lib/tap.sh
+. "$(dirname "$0")/../lib/tap.sh"
 cmd() { echo "$*" >"$ctl"; } # status: the write's
 status() { cat "$st"; }
 # field KEY... NAME: the value after NAME in the status line starting with KEY...

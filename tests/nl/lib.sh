@@ -10,22 +10,8 @@ ctl=$dfs/memtrack-exerciser/control
 st=$dfs/memtrack-exerciser/status
 MT=${MEMTRACK_BUILD:-build/meson}/tests/nl/mtnl-test
 T=$(mktemp -d /tmp/mtnl.XXXXXX)
-n=0
-failed=0
-
-check() { # check STATUS DESCRIPTION
-	n=$((n + 1))
-	if [ "$1" -eq 0 ]; then
-		echo "ok $n - $2"
-	else
-		echo "not ok $n - $2"
-		failed=$((failed + 1))
-	fi
-}
-skip() { # skip DESCRIPTION REASON
-	n=$((n + 1))
-	echo "ok $n - $1 # SKIP $2"
-}
+# shellcheck source=tests/lib/tap.sh
+. "$(dirname "${BASH_SOURCE[0]}")/../lib/tap.sh"
 finish() {
 	echo "1..$n"
 	[ "$failed" -eq 0 ]
