@@ -197,12 +197,14 @@ static int send_request(struct request *req, uint8_t cmd, int flags,
 			uint64_t id, int max_depth)
 {
 	struct mtc_handle *h = req->h;
+	struct nl_cb *cb, *sock_cb;
 	struct nl_msg *msg;
-	struct nl_cb *cb;
 	int err;
 
 	msg = nlmsg_alloc();
-	cb = nl_cb_clone(nl_socket_get_cb(h->sock));
+	sock_cb = nl_socket_get_cb(h->sock);	/* takes a reference */
+	cb = nl_cb_clone(sock_cb);
+	nl_cb_put(sock_cb);
 	if (!msg || !cb) {
 		err = set_error(h->errmsg, -ENOMEM, "out of memory");
 		goto out;

@@ -1,0 +1,85 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * memtrackctl: what the subcommands share.
+ */
+#ifndef MEMTRACKCTL_CLI_H
+#define MEMTRACKCTL_CLI_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include <memtrackctl.h>
+
+#define PROG_NAME "memtrackctl"
+
+/* Exit codes; documented in --help and memtrackctl(1).  Keep them stable. */
+enum cli_exit {
+	EXIT_OK = 0,
+	EXIT_USAGE = 1,		/* bad command line */
+	EXIT_NO_MODULE = 2,	/* the memtrack family is not registered */
+	EXIT_PERM = 3,		/* no CAP_NET_ADMIN */
+	EXIT_NO_NODE = 4,	/* the node asked for does not exist */
+	EXIT_FAILURE_OTHER = 5,	/* anything else */
+	EXIT_UNAVAILABLE = 6,	/* subcommand not available in this version */
+};
+
+/* Longest node path the CLI handles (the kernel allows 16 levels of 63). */
+#define CLI_PATH_MAX 4096
+
+/* An error to stderr, prefixed "memtrackctl: ". */
+void cli_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* Print the usage error and return EXIT_USAGE. */
+int cli_usage_err(const char *sub, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+/**
+ * cli_fail() - report a library error and choose the exit code
+ * @h: handle whose mtc_strerror() explains @err, or NULL
+ * @err: negative errno
+ * @node: the node argument when @err is about one (-ENOENT means "no such
+ *	node"), or NULL
+ *
+ * Return: the exit code (enum cli_exit).
+ */
+int cli_fail(const struct mtc_handle *h, int err, const char *node);
+
+/* mtc_open() with the documented messages; return an exit code. */
+int cli_open(struct mtc_handle **h);
+
+/**
+ * cli_resolve() - the node a PATH|ID argument names
+ * @h: handle
+ * @arg: a node id ("12"), or a path ("vpu0/stream1", "vpu0/#12/dpb";
+ *	"123/" is the root named "123")
+ * @id: its id
+ * @path: its full path (may be NULL)
+ * @size: size of @path
+ *
+ * Return: 0, -ENOENT if there is no such node, or another negative errno.
+ */
+int cli_resolve(struct mtc_handle *h, const char *arg, uint64_t *id,
+		char *path, size_t size);
+
+/* Full path of node @id, from its ancestors (one mtc_get() per level). */
+int cli_path_of_id(struct mtc_handle *h, uint64_t id, char *path, size_t size);
+
+/* The "Exit status" section of every --help. */
+void cli_print_exit_codes(FILE *f);
+
+/* "root", "node", "alloc" or "unknown". */
+const char *cli_kind_name(uint32_t kind);
+
+/* One path component of @n: its name, or "#ID" when unnamed (written to
+ * @buf, which needs 22 bytes). */
+const char *cli_component(const struct mtc_node *n, char *buf, size_t size);
+
+/* Subcommands; each returns an exit code. */
+int cmd_dump(int argc, char **argv);
+int cmd_monitor(int argc, char **argv);
+int cmd_reset_peak(int argc, char **argv);
+int cmd_complete_paths(int argc, char **argv);
+
+#endif /* MEMTRACKCTL_CLI_H */
