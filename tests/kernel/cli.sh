@@ -19,18 +19,8 @@ dfs=/sys/kernel/debug
 ctl=$dfs/memtrack-exerciser/control
 st=$dfs/memtrack-exerciser/status
 tmp=$(mktemp -d)
-n=0
-failed=0
-
-check() { # check STATUS DESCRIPTION
-	n=$((n + 1))
-	if [ "$1" -eq 0 ]; then
-		echo "ok $n - $2"
-	else
-		echo "not ok $n - $2"
-		failed=$((failed + 1))
-	fi
-}
+# shellcheck source=tests/lib/tap.sh
+. "$(dirname "$0")/../lib/tap.sh"
 cmd() { echo "$*" >"$ctl"; }
 # field PATH NAME: from the exerciser's "node PATH id ID total T ..." line
 field() {
