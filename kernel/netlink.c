@@ -49,6 +49,42 @@ static atomic_t memtrack_nl_lost = ATOMIC_INIT(0);
 /* Sequence number of the last notification; only the ordered work uses it. */
 static u32 memtrack_nl_seq;
 
+/*
+ * Whether anyone listens, as genl_has_listeners() said at most a jiffy ago:
+ * the update path asks on every change, and the full check costs as much
+ * as the update itself.  So events start within a jiffy of subscribing; a
+ * listener subscribes before it dumps, and the dump refreshes the answer,
+ * so no change after its dump goes unannounced.
+ */
+static bool memtrack_nl_have_listeners;
+static unsigned long memtrack_nl_listeners_checked;
+
+static bool memtrack_nl_refresh_listeners(void)
+{
+	bool have = READ_ONCE(memtrack_nl_registered) &&
+		    genl_has_listeners(&memtrack_nl_family, &init_net,
+				       MEMTRACK_NLGRP_EVENTS);
+
+	WRITE_ONCE(memtrack_nl_have_listeners, have);
+	WRITE_ONCE(memtrack_nl_listeners_checked, jiffies);
+	return have;
+}
+
+/**
+ * memtrack_nl_listening() - whether events should be generated at all
+ *
+ * Context: any context.
+ * Return: true when events are enabled and someone listens.
+ */
+bool memtrack_nl_listening(void)
+{
+	if (!READ_ONCE(events))
+		return false;
+	if (unlikely(time_after(jiffies, READ_ONCE(memtrack_nl_listeners_checked))))
+		return memtrack_nl_refresh_listeners();
+	return READ_ONCE(memtrack_nl_have_listeners);
+}
+
 static int memtrack_nl_fill(struct sk_buff *skb, const struct memtrack_node *node,
 			    u32 portid, u32 seq, int flags, u8 cmd,
 			    struct netlink_callback *cb)
@@ -158,6 +194,7 @@ static int memtrack_nl_dump_start(struct netlink_callback *cb)
 	struct memtrack_node *top = NULL;
 
 	BUILD_BUG_ON(sizeof(*ctx) > sizeof(cb->ctx));
+	memtrack_nl_refresh_listeners();
 	memset(ctx, 0, sizeof(*ctx));
 	ctx->max_depth = U32_MAX;
 	if (attrs[MEMTRACK_A_NODE_MAX_DEPTH])
@@ -322,19 +359,6 @@ static struct genl_family memtrack_nl_family __ro_after_init = {
 	.n_mcgrps	= ARRAY_SIZE(memtrack_nl_mcgrps),
 };
 
-/**
- * memtrack_nl_listening() - whether events should be generated at all
- *
- * Context: any context.
- * Return: true when events are enabled and someone listens.
- */
-bool memtrack_nl_listening(void)
-{
-	return READ_ONCE(events) && READ_ONCE(memtrack_nl_registered) &&
-	       genl_has_listeners(&memtrack_nl_family, &init_net,
-				  MEMTRACK_NLGRP_EVENTS);
-}
-
 static void memtrack_nl_send(struct memtrack_node *node, u8 cmd)
 {
 	struct sk_buff *skb;
@@ -488,6 +512,7 @@ err_family:
 void memtrack_netlink_exit(void)
 {
 	WRITE_ONCE(memtrack_nl_registered, false);
+	memtrack_nl_refresh_listeners();
 	genl_unregister_family(&memtrack_nl_family);
 	cancel_delayed_work_sync(&memtrack_nl_work);
 	memtrack_nl_work_fn(&memtrack_nl_work.work);
