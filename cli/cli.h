@@ -77,6 +77,14 @@ const char *cli_kind_name(uint32_t kind);
 const char *cli_component(const struct mtc_node *n, char *buf, size_t size);
 
 /* Subcommands; each returns an exit code. */
+struct printer;
+/*
+ * Print a node's creator: as "comm:tgid[/pid]" after @text_prefix in text
+ * (nothing in text when it is NULL), as a "creator" object in JSON.
+ */
+void cli_print_creator(struct printer *p, const struct mtc_node *n,
+		       const char *text_prefix);
+
 int cmd_dump(int argc, char **argv);
 int cmd_monitor(int argc, char **argv);
 int cmd_reset_peak(int argc, char **argv);

@@ -224,3 +224,21 @@ void cli_print_exit_codes(FILE *f)
 	      "  5  any other error\n"
 	      "  6  subcommand not available in this version\n", f);
 }
+
+void cli_print_creator(struct printer *p, const struct mtc_node *n,
+		       const char *text_prefix)
+{
+	if (text_prefix) {
+		pr_str(p, PR_TEXT, NULL, "%s", text_prefix);
+		pr_str(p, PR_TEXT, NULL, "%s",
+		       n->creator_comm[0] ? n->creator_comm : "?");
+		pr_u64(p, PR_TEXT, NULL, ":%llu", n->creator_tgid);
+		if (n->creator_pid != n->creator_tgid)
+			pr_u64(p, PR_TEXT, NULL, "/%llu", n->creator_pid);
+	}
+	pr_open_object(p, "creator");
+	pr_u64(p, PR_JSON, "tgid", NULL, n->creator_tgid);
+	pr_u64(p, PR_JSON, "pid", NULL, n->creator_pid);
+	pr_str(p, PR_JSON, "comm", NULL, n->creator_comm);
+	pr_close_object(p);
+}

@@ -198,18 +198,7 @@ static void print_tree_column(struct dump_ctx *ctx, const char *component,
 
 static void print_creator(struct dump_ctx *ctx, const struct mtc_node *n)
 {
-	struct printer *p = &ctx->p;
-
-	pr_str(p, PR_TEXT, NULL, "  %s", n->creator_comm[0] ? n->creator_comm : "?");
-	pr_u64(p, PR_TEXT, NULL, ":%llu", n->creator_tgid);
-	if (n->creator_pid != n->creator_tgid)
-		pr_u64(p, PR_TEXT, NULL, "/%llu", n->creator_pid);
-
-	pr_open_object(p, "creator");
-	pr_u64(p, PR_JSON, "tgid", NULL, n->creator_tgid);
-	pr_u64(p, PR_JSON, "pid", NULL, n->creator_pid);
-	pr_str(p, PR_JSON, "comm", NULL, n->creator_comm);
-	pr_close_object(p);
+	cli_print_creator(&ctx->p, n, "  ");
 }
 
 static int print_nodes(struct dump_ctx *ctx, const struct mtc_node *first,

@@ -228,18 +228,7 @@ static void mon_print(struct mon_ctx *ctx, enum mon_event ev,
 	       n->count);
 	pr_bytes(p, ev == MON_CHANGE ? PR_ANY : PR_JSON, "peak_bytes",
 		 " peak %s", n->peak_bytes);
-	if (ev == MON_ADD) {
-		pr_str(p, PR_TEXT, NULL, " creator %s",
-		       n->creator_comm[0] ? n->creator_comm : "?");
-		pr_u64(p, PR_TEXT, NULL, ":%llu", n->creator_tgid);
-		if (n->creator_pid != n->creator_tgid)
-			pr_u64(p, PR_TEXT, NULL, "/%llu", n->creator_pid);
-	}
-	pr_open_object(p, "creator");
-	pr_u64(p, PR_JSON, "tgid", NULL, n->creator_tgid);
-	pr_u64(p, PR_JSON, "pid", NULL, n->creator_pid);
-	pr_str(p, PR_JSON, "comm", NULL, n->creator_comm);
-	pr_close_object(p);
+	cli_print_creator(p, n, ev == MON_ADD ? " creator " : NULL);
 	pr_u64(p, PR_JSON, "created_ns", NULL, n->created_ns);
 	pr_close_object(p);
 	pr_nl(p);
