@@ -71,6 +71,11 @@ struct opts {
 
 static volatile sig_atomic_t stop_requested;
 
+static uint64_t max_u64(uint64_t a, uint64_t b)
+{
+	return a > b ? a : b;
+}
+
 static void on_stop_signal(int sig)
 {
 	(void)sig;
@@ -651,7 +656,7 @@ static int cmd_monitor(const struct opts *o)
 		.resync = on_resync,
 	};
 	struct mon_state s = { .o = o };
-	uint64_t t0, deadline = 0, t_first = 0, t_last = 0;
+	uint64_t t0, deadline = 0, t_first = 0, t_last = 0, t_stop = 0;
 	int err, ret, dispatch_err = 0, dispatch_errs = 0;
 	struct sigaction sa = { .sa_handler = on_stop_signal };
 	size_t i;
@@ -694,10 +699,13 @@ static int cmd_monitor(const struct opts *o)
 
 		/*
 		 * Asked to stop: with --drain-ms, first wait until the kernel
-		 * has been quiet that long (its event work may lag behind).
+		 * has been quiet that long since the last event and since the
+		 * request (the changes just before it may still be queued).
 		 */
+		if (last_round && !t_stop)
+			t_stop = now_ns();
 		if (last_round && o->drain_ms &&
-		    now_ns() - (t_last > t0 ? t_last : t0) <
+		    now_ns() - max_u64(max_u64(t_last, t0), t_stop) <
 			    (uint64_t)o->drain_ms * 1000000ULL)
 			last_round = false;
 		/* The last round takes what is still queued. */
