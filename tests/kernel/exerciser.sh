@@ -23,43 +23,11 @@ field() {
 }
 
 # ---- the model -------------------------------------------------------------
-# Keys are exerciser paths; allocation leaves get PARENT/#SEQ.  ORDER is the
-# creation order, which is also the order of siblings in the debugfs view.
-declare -A PARENT SELF COUNT PEAK LEAF NAME
-ORDER=()
+# shellcheck source=tests/lib/model.sh
+. "$(dirname "$0")/../lib/model.sh"
 seq=0
 opfail=0
 
-m_create() { # KEY PARENT NAME
-	ORDER+=("$1")
-	PARENT[$1]=$2
-	SELF[$1]=0
-	COUNT[$1]=0
-	PEAK[$1]=0
-	LEAF[$1]=0
-	NAME[$1]=$3
-}
-m_total() {
-	local t=${SELF[$1]} c
-	for c in "${ORDER[@]}"; do
-		[ "${PARENT[$c]}" = "$1" ] && t=$((t + $(m_total "$c")))
-	done
-	echo "$t"
-}
-m_peaks() {
-	local k t
-	for k in "${ORDER[@]}"; do
-		t=$(m_total "$k")
-		[ "$t" -gt "${PEAK[$k]}" ] && PEAK[$k]=$t
-	done
-}
-m_remove() { # KEY: remove it and its subtree
-	local k keep=()
-	for k in "${ORDER[@]}"; do
-		[ "$k" = "$1" ] || [[ $k == "$1"/* ]] || keep+=("$k")
-	done
-	ORDER=("${keep[@]}")
-}
 m_view() { # ROOT: the expected debugfs text, tgid/pid as T/P
 	echo "Total memory usage: $(m_total "$1") bytes"
 	m_line "$1" ""

@@ -10,10 +10,8 @@ set -u
 ko=${MEMTRACK_KO_DIR:?}
 # shellcheck source=tests/lib/tap.sh
 . "$(dirname "$0")/../lib/tap.sh"
-ktap() {
-	dmesg --notime | awk '/KTAP version 1/ { buf = "" } { buf = buf $0 "\n" } END { printf "%s", buf }' |
-		sed -n "1,/^# $1:/p" | grep -E '^(KTAP version|[0-9]+\.\.[0-9]+$|(not )?ok |[[:space:]]*# )'
-}
+# shellcheck source=tests/lib/ktap.sh
+. "$(dirname "$0")/../lib/ktap.sh"
 
 insmod "$ko/memtrack.ko"
 check $? "insmod memtrack.ko"
