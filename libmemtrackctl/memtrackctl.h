@@ -30,6 +30,7 @@
 #ifndef MEMTRACKCTL_H
 #define MEMTRACKCTL_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -241,6 +242,42 @@ uint32_t mtc_monitor_last_seq(const struct mtc_monitor *m);
 
 /** mtc_monitor_strerror() - a message about the monitor's last error */
 const char *mtc_monitor_strerror(const struct mtc_monitor *m);
+
+struct mtc_family_watch;
+
+/**
+ * mtc_family_watch_open() - follow the memtrack module's presence
+ * @out: the new watch
+ * @changed: called from mtc_family_watch_dispatch() when the family
+ *	appears (@present true: the module was loaded) or disappears
+ * @priv: passed to @changed
+ *
+ * Listens to the generic netlink controller's notifications, which need
+ * no privilege; nothing is polled.  mtc_family_watch_present() tells the
+ * state at the time of opening, which @changed does not report.
+ *
+ * Return: 0 or a negative errno.
+ */
+int mtc_family_watch_open(struct mtc_family_watch **out,
+			  void (*changed)(bool present, void *priv),
+			  void *priv);
+
+/** mtc_family_watch_close() - stop watching (NULL is fine) */
+void mtc_family_watch_close(struct mtc_family_watch *w);
+
+/** mtc_family_watch_fd() - a non-blocking fd to poll for POLLIN */
+int mtc_family_watch_fd(const struct mtc_family_watch *w);
+
+/** mtc_family_watch_present() - whether the family exists, as last seen */
+bool mtc_family_watch_present(const struct mtc_family_watch *w);
+
+/**
+ * mtc_family_watch_dispatch() - handle waiting notifications
+ * @w: watch
+ *
+ * Return: 0 or a negative errno.
+ */
+int mtc_family_watch_dispatch(struct mtc_family_watch *w);
 
 #ifdef __cplusplus
 }
