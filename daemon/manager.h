@@ -1,0 +1,117 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * memtrackd's state: the mirror of the kernel's forest, the history, the
+ * alerts and the event loop's sources.
+ */
+#ifndef MEMTRACKD_MANAGER_H
+#define MEMTRACKD_MANAGER_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <systemd/sd-bus.h>
+#include <systemd/sd-event.h>
+
+#include "alerts.h"
+#include "config.h"
+#include "history.h"
+#include "memtrackctl.h"
+
+#define MTD_BUS_NAME "org.memtrack.MemTrack1"
+#define MTD_BUS_PATH "/org/memtrack/MemTrack1"
+#define MTD_BUS_NODE_PREFIX MTD_BUS_PATH "/node"
+#define MTD_BUS_MANAGER_IFACE MTD_BUS_NAME ".Manager"
+#define MTD_BUS_NODE_IFACE MTD_BUS_NAME ".Node"
+#define MTD_EVENT_RATE_SECS 10
+
+/* One rule that matches a node, and its state machine there. */
+struct mtd_node_alert {
+	const struct mtd_rule *rule;
+	struct mtd_alert st;
+	struct mtd_thresholds th;
+	uint64_t value;		/* when last raised or cleared */
+};
+
+struct mtd_node {
+	struct mtc_node k;		/* the kernel's view; tree links unused */
+	char *path;
+	char obj[sizeof(MTD_BUS_NODE_PREFIX) + 24];
+	struct mtd_node *parent;
+	struct mtd_node *first_child;
+	struct mtd_node *next_sibling;
+	struct mtd_node *prev_sibling;
+	struct mtd_series *series;
+	struct mtd_node_alert *alerts;
+	size_t n_alerts;
+	uint8_t alert_level;
+	bool props_dirty;
+	uint64_t props_emitted_usec;	/* CLOCK_MONOTONIC */
+	struct mtd_node *next_dirty;
+};
+
+struct mtd_manager {
+	sd_event *event;
+	sd_bus *bus;
+	char *config_root;
+	char *state_file;
+	struct mtd_config config;
+	uint64_t memtotal;
+
+	struct mtc_family_watch *watch;
+	sd_event_source *watch_source;
+	struct mtc_handle *handle;
+	struct mtc_monitor *monitor;
+	sd_event_source *monitor_source;
+	bool attached;
+	bool need_resync;
+	bool stopping;
+
+	void *by_id;			/* tsearch roots */
+	void *by_path;
+	struct mtd_node *roots;
+	unsigned int n_nodes;
+
+	struct mtd_history *history;
+	sd_event_source *save_timer;
+	sd_event_source *alert_timer;
+	uint64_t alert_deadline;	/* CLOCK_MONOTONIC usec */
+	uint64_t history_clock;		/* CLOCK_REALTIME usec, never back */
+	sd_event_source *props_timer;
+	struct mtd_node *dirty;
+	sd_event_source *prom_timer;
+
+	uint64_t events;
+	uint64_t resyncs;
+	uint64_t attachments;
+	uint32_t rate_buckets[MTD_EVENT_RATE_SECS];
+	uint64_t rate_sec;
+};
+
+int mtd_manager_new(struct mtd_manager **out, const char *config_root,
+		    const char *state_dir);
+void mtd_manager_free(struct mtd_manager *m);
+int mtd_manager_start(struct mtd_manager *m);
+int mtd_manager_reload(struct mtd_manager *m, char *err, size_t errlen);
+int mtd_manager_save(struct mtd_manager *m);
+
+struct mtd_node *mtd_manager_find_path(struct mtd_manager *m,
+				       const char *path);
+struct mtd_node *mtd_manager_find_id(struct mtd_manager *m, uint64_t id);
+/* Calls @fn for every live node, parents before children. */
+void mtd_manager_foreach(struct mtd_manager *m,
+			 void (*fn)(struct mtd_node *n, void *priv),
+			 void *priv);
+double mtd_manager_event_rate(struct mtd_manager *m);
+uint64_t mtd_now(clockid_t clock);
+
+/* manager-bus.c */
+int mtd_bus_setup(struct mtd_manager *m);
+void mtd_bus_node_added(struct mtd_manager *m, struct mtd_node *n);
+void mtd_bus_node_removed(struct mtd_manager *m, struct mtd_node *n);
+void mtd_bus_node_changed(struct mtd_manager *m, struct mtd_node *n);
+void mtd_bus_flush_changed(struct mtd_manager *m);
+void mtd_bus_alert(struct mtd_manager *m, struct mtd_node *n,
+		   const struct mtd_node_alert *a, bool raised);
+void mtd_bus_manager_changed(struct mtd_manager *m, const char *prop);
+
+#endif
