@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
  * memtrackctl: look at and follow memtrack's trees of driver memory.
+ * dump, monitor and reset-peak talk to the kernel (libmemtrackctl);
+ * status, history and alerts to memtrackd over D-Bus (bus.c).
  *
  * A table of subcommands in the style of wg(8).  A subcommand whose
  * function is NULL is not available in this version: it prints why and
@@ -27,12 +29,9 @@ static const struct subcommand {
 	{ "dump", cmd_dump, "Show the trees of nodes, or one subtree", NULL },
 	{ "monitor", cmd_monitor, "Print node events as they happen", NULL },
 	{ "reset-peak", cmd_reset_peak, "Restart a node's peak at its current total", NULL },
-	{ "status", NULL, "Show the memtrack daemon's state",
-	  "it needs the memtrack daemon (memtrackd), which is not part of this version" },
-	{ "history", NULL, "Show the usage history the daemon recorded",
-	  "it needs the memtrack daemon (memtrackd), which is not part of this version" },
-	{ "alerts", NULL, "Show the daemon's threshold alerts",
-	  "it needs the memtrack daemon (memtrackd), which is not part of this version" },
+	{ "status", cmd_status, "Show the memtrack daemon's state (needs memtrackd)", NULL },
+	{ "history", cmd_history, "Show a node's usage history (needs memtrackd)", NULL },
+	{ "alerts", cmd_alerts, "Show the raised threshold alerts (needs memtrackd)", NULL },
 	{ "buffers", NULL, "Show shared buffers (dma-buf) and who holds them",
 	  "shared-buffer accounting is not part of this version" },
 	{ "help", cmd_help, "Show this help, or a subcommand's", NULL },

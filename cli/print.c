@@ -3,6 +3,7 @@
  * One print path for text and JSON; see print.h.
  */
 #include <errno.h>
+#include <math.h>
 #include <stdarg.h>
 #include <stdio_ext.h>
 #include <stdlib.h>
@@ -153,6 +154,24 @@ void pr_bytes(struct printer *p, enum pr_type t, const char *key,
 	else if (fmt) {
 		fprintf(p->f, fmt, fmt_bytes(buf, sizeof(buf), v,
 					     p->exact_bytes));
+		p->dirty = true;
+	}
+}
+
+void pr_double(struct printer *p, enum pr_type t, const char *key,
+	       const char *fmt, double v)
+{
+	if (!wanted(p, t))
+		return;
+	if (p->json) {
+		json_begin_value(p, key);
+		/* No setlocale() in memtrackctl: the decimal point is '.'. */
+		if (isfinite(v))
+			fprintf(p->f, "%.15g", v);
+		else
+			fputs("null", p->f);
+	} else if (fmt) {
+		fprintf(p->f, fmt, v);
 		p->dirty = true;
 	}
 }

@@ -73,6 +73,14 @@ void pr_bytes(struct printer *p, enum pr_type t, const char *key,
 	      const char *fmt, uint64_t v);
 
 /*
+ * A floating-point value: text with @fmt (one double argument, e.g.
+ * "%.1f"), JSON as a number with up to 15 significant digits, or null when
+ * it is not finite.
+ */
+void pr_double(struct printer *p, enum pr_type t, const char *key,
+	       const char *fmt, double v);
+
+/*
  * A column of a text table: two spaces, then the value right-aligned in
  * @width (bytes in units, see fmt_bytes()).  JSON: the member @key.
  */

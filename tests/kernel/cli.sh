@@ -104,11 +104,17 @@ done
 "$bin" --help | grep -q "^  dump " && "$bin" help dump | grep -q "^Usage: memtrackctl dump" || ok=1
 "$bin" --version | grep -Eq '^memtrackctl [0-9]' || ok=1
 check $ok "--help on every subcommand, help SUBCOMMAND, --version"
-for s in status history alerts buffers; do
-	"$bin" "$s" >"$tmp/out" 2>"$tmp/err"
+"$bin" buffers >"$tmp/out" 2>"$tmp/err"
+rc=$?
+[ $rc = 6 ] && grep -q "^memtrackctl: 'buffers' is not available yet: " "$tmp/err"
+check $? "'buffers' is a placeholder: exit 6, clear message (rc $rc: $(<"$tmp/err"))"
+# No system bus in a fast-mode VM: the daemon's commands say so.
+for s in status "history vpu0" alerts; do
+	# shellcheck disable=SC2086
+	"$bin" $s >"$tmp/out" 2>"$tmp/err"
 	rc=$?
-	[ $rc = 6 ] && grep -q "^memtrackctl: '$s' is not available yet: " "$tmp/err"
-	check $? "'$s' is a placeholder: exit 6, clear message (rc $rc: $(<"$tmp/err"))"
+	[ $rc = 7 ] && grep -q "^memtrackctl: memtrackd is not running (start it with: systemctl start memtrackd)" "$tmp/err"
+	check $? "'$s' without memtrackd: exit 7, clear message (rc $rc: $(<"$tmp/err"))"
 done
 expect_err 1 "memtrackctl: unknown subcommand 'frob'
 Try 'memtrackctl --help' for more information." "unknown subcommand: exit 1" "$bin" frob
