@@ -1,0 +1,77 @@
+# shellcheck shell=bash
+# Helpers for the system tests of memtrackd (systemd as PID 1, the real
+# system bus, the real journal).  Source after tap.sh.
+
+MTD_DEST=org.memtrack.MemTrack1
+MTD_OBJ=/org/memtrack/MemTrack1
+MTD_MGR=org.memtrack.MemTrack1.Manager
+MTD_NODE=org.memtrack.MemTrack1.Node
+MTD_MSG_RAISED=2745a3f4e2544d4eb52cae9c0d1fbe9e
+MTD_MSG_CLEARED=b6f6818f4e07477ba0e08c533a0efb34
+dfs=/sys/kernel/debug
+ctl=$dfs/memtrack-exerciser/control
+st=$dfs/memtrack-exerciser/status
+
+cmd() { echo "$*" >"$ctl"; }
+
+# mgr METHOD [SIGNATURE ARGS...]: call a manager method, JSON reply on stdout
+mgr() { busctl --system --timeout=5 --json=short call "$MTD_DEST" "$MTD_OBJ" "$MTD_MGR" "$@"; }
+
+# prop NAME: a manager property's value
+prop() {
+	busctl --system --timeout=5 --json=short get-property "$MTD_DEST" "$MTD_OBJ" "$MTD_MGR" "$1" |
+		jq -r .data
+}
+
+# node_bytes PATH: the Bytes memtrackd reports for PATH (empty if unknown)
+node_bytes() { mgr GetNode s "$1" 2>/dev/null | jq -r '.data[0][4]'; }
+
+# until_true SECONDS COMMAND...: retry every 0.2 s for SECONDS of wall time
+until_true() {
+	local end=$((SECONDS + $1))
+	shift
+	while ! "$@" >/dev/null 2>&1; do
+		[ $SECONDS -lt "$end" ] || return 1
+		sleep 0.2
+	done
+}
+
+# On exit: what the daemon said and did, for the log of a failed run.
+daemon_diagnostics() {
+	[ "${failed:-0}" -eq 0 ] && return
+	echo "# --- memtrackd journal (last 60 lines)"
+	journalctl --no-pager -u memtrackd.service | tail -n 60 | sed 's/^/# /'
+	echo "# --- memtrackd process"
+	ps -o pid,stat,time,rss,wchan:20,cmd -C memtrackd | sed 's/^/# /'
+}
+trap daemon_diagnostics EXIT
+
+bytes_is() { [ "$(node_bytes "$1")" = "$2" ]; }
+state_is() { [ "$(prop State)" = "$1" ]; }
+service_active() { [ "$(systemctl is-active memtrackd.service)" = active ]; }
+
+# kernel_field PATH NAME: from the exerciser's status
+kernel_field() {
+	awk -v p="$1" -v name="$2" '$1 == "node" && $2 == p {
+		for (i = 3; i < NF; i++) if ($i == name) { print $(i + 1); exit } }' "$st"
+}
+
+# journal_json MESSAGE_ID: the matching entries of memtrackd, JSON lines
+journal_json() {
+	journalctl --no-pager -o json _SYSTEMD_UNIT=memtrackd.service \
+		"MESSAGE_ID=$1" 2>/dev/null
+}
+
+# mirror_matches: memtrackd's tree equals a fresh kernel dump (id, path,
+# bytes, self, count, peak of every node)
+mirror_matches() {
+	local a b
+	a=$(mgr GetTree | jq -r '.data[0][] | "\(.[1]) \(.[3]) \(.[4]) \(.[5]) \(.[6]) \(.[7])"' | sort)
+	b=$(memtrackctl dump -j | jq -r '.. | objects | select(has("id")) |
+		"\(.id) \(.path) \(.bytes) \(.self_bytes) \(.count) \(.peak_bytes)"' | sort)
+	[ -n "$b" ] && [ "$a" = "$b" ]
+}
+
+wait_service() {
+	until_true 60 service_active
+}
