@@ -51,7 +51,7 @@ userspace: $(MESON_BUILD)/build.ninja
 	ninja -C $(MESON_BUILD)
 
 demo: setup-deps all
-	$(TOP)/tests/vm/run --kernel $(DEMO_KERNEL) --name demo -- tests/vm/demo-guest
+	$(TOP)/tests/vm/run --kernel $(DEMO_KERNEL) --mode system --name demo -- tests/vm/demo-guest
 
 shell: all
 	$(TOP)/tests/vm/run --kernel $(DEMO_KERNEL) --name shell --interactive --timeout 86400 -- \

@@ -136,11 +136,12 @@ static int method_get_history(sd_bus_message *msg, void *userdata,
 					 "no history for '%s'", path);
 	err = mtd_history_query(m->history, s, now, since, resolution,
 				&samples, &n);
+
 	if (err >= 0)
 		err = sd_bus_message_new_method_return(msg, &reply);
 	if (err >= 0)
 		err = sd_bus_message_open_container(reply, 'a', "(ttttt)");
-	for (i = 0; !err && i < n; i++)
+	for (i = 0; err >= 0 && i < n; i++)
 		err = sd_bus_message_append(reply, "(ttttt)",
 					    samples[i].time_usec, samples[i].min,
 					    samples[i].max, samples[i].avg,

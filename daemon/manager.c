@@ -482,9 +482,12 @@ static int manager_apply_dump(struct mtd_manager *m, const struct mtc_tree *tree
 {
 	struct reconcile rc = { .m = m, .tree = tree };
 	const struct mtc_node *k = mtc_tree_roots(tree);
-	size_t i;
+	size_t i, applied = 0;
 
 	while (k) {
+		/* A huge forest must not look like a hang to the watchdog. */
+		if (!(++applied % 4096))
+			sd_notify(0, "WATCHDOG=1");
 		node_add(m, k, announce);
 		if (k->first_child) {
 			k = k->first_child;
@@ -632,6 +635,14 @@ static int on_watch_io(sd_event_source *s, int fd, uint32_t revents,
 	return 0;
 }
 
+/* Time sources are one-shot: set the next expiry and enable again. */
+static int rearm(sd_event_source *s, uint64_t usec)
+{
+	int err = sd_event_source_set_time_relative(s, usec);
+
+	return err < 0 ? err : sd_event_source_set_enabled(s, SD_EVENT_ONESHOT);
+}
+
 int mtd_manager_save(struct mtd_manager *m)
 {
 	int err;
@@ -650,8 +661,7 @@ static int on_save_timer(sd_event_source *s, uint64_t usec, void *priv)
 	struct mtd_manager *m = priv;
 
 	mtd_manager_save(m);
-	sd_event_source_set_time_relative(s, m->config.save_interval_usec);
-	return 0;
+	return rearm(s, m->config.save_interval_usec);
 }
 
 static void eval_node_alerts(struct mtd_node *n, void *priv)
@@ -737,16 +747,14 @@ static int on_prom_timer(sd_event_source *s, uint64_t usec, void *priv)
 	if (err < 0)
 		sd_journal_print(LOG_WARNING, "writing %s: %s",
 				 m->config.prometheus_file, strerror(-err));
-	sd_event_source_set_time_relative(s, m->config.prometheus_interval_usec);
-	return 0;
+	return rearm(s, m->config.prometheus_interval_usec);
 }
 
 static int manager_rearm_timers(struct mtd_manager *m)
 {
 	int err;
 
-	err = sd_event_source_set_time_relative(m->save_timer,
-						m->config.save_interval_usec);
+	err = rearm(m->save_timer, m->config.save_interval_usec);
 	if (err < 0)
 		return err;
 	m->prom_timer = sd_event_source_disable_unref(m->prom_timer);

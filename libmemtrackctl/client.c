@@ -36,6 +36,8 @@
 /* Dumps interrupted by topology changes are retried this many times. */
 #define DUMP_RETRIES 8
 #define MONITOR_RCVBUF (256 * 1024)
+/* Reads per dispatch call, so that an event storm cannot starve the caller. */
+#define DISPATCH_BATCHES 256
 
 struct mtc_handle {
 	struct nl_sock *sock;
@@ -496,10 +498,10 @@ MTC_EXPORT int mtc_monitor_set_rcvbuf(struct mtc_monitor *m, int bytes)
 
 MTC_EXPORT int mtc_monitor_dispatch(struct mtc_monitor *m)
 {
-	int ret;
+	int ret, batches;
 
 	m->handled = 0;
-	for (;;) {
+	for (batches = 0; batches < DISPATCH_BATCHES; batches++) {
 		ret = nl_recvmsgs(m->sock, m->cb);
 		if (ret == -NLE_AGAIN)
 			return m->handled;
@@ -513,6 +515,8 @@ MTC_EXPORT int mtc_monitor_dispatch(struct mtc_monitor *m)
 					 "receiving memtrack events: %s",
 					 nl_geterror(ret));
 	}
+	/* More may wait: the fd stays readable for the caller's loop. */
+	return m->handled;
 }
 
 MTC_EXPORT uint32_t mtc_monitor_last_seq(const struct mtc_monitor *m)

@@ -228,8 +228,12 @@ int mtc_monitor_fd(const struct mtc_monitor *m);
 int mtc_monitor_set_rcvbuf(struct mtc_monitor *m, int bytes);
 
 /**
- * mtc_monitor_dispatch() - handle every event waiting on the socket
+ * mtc_monitor_dispatch() - handle events waiting on the socket
  * @m: monitor
+ *
+ * Handles what is waiting, but stops after a bounded number of socket
+ * reads so that a storm of events cannot starve the caller's event loop;
+ * the fd then still polls readable, and the next call goes on.
  *
  * Return: the number of events handled (0 if none was waiting), or a
  * negative errno.  Lost events are reported through ops->resync, not as an

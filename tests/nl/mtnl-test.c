@@ -733,7 +733,8 @@ static int cmd_monitor(const struct opts *o)
 		}
 		if (s.need_redump && s.h)
 			mirror_redump(&s);
-		if (last_round)
+		/* Dispatching is bounded per call: drain until nothing is left. */
+		if (last_round && ret <= 0)
 			break;
 	}
 

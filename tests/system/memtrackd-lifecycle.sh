@@ -56,11 +56,16 @@ mgr GetHistory stu cam/frames 0 1 | jq -e '.data[0] | (map(.[2]) | max) == 31457
 	(map(select(.[4] == 1048576)) | length) > 0 and .[-1][4] == 3145728' >/dev/null
 check $? "one series holds the value before the unload and the new one"
 
-# An event flood overruns the daemon's socket: it must re-dump.
+# An event flood overruns the daemon's socket while it is stalled (stopped
+# for 10 s, well inside its 30 s watchdog): it must notice and re-dump.
 resyncs=$(prop Resyncs)
+pid=$(systemctl show -p MainPID --value memtrackd.service)
+kill -STOP "$pid"
 cmd create flood && cmd bulk flood 60000 16
+sleep 10
+kill -CONT "$pid"
 until_true 120 test "$(prop Resyncs)" -gt "$resyncs"
-check $? "60,000 node creations in a burst force a resync ($(prop Resyncs) > $resyncs)"
+check $? "60,000 node creations while it stalled force a resync ($(prop Resyncs) > $resyncs)"
 cmd create flood2 && cmd bulk flood2 20000 8 && cmd destroy flood && cmd set cam/frames 777
 until_true 120 mirror_matches
 check $? "once changes stop, the mirror equals a kernel dump (id, path, bytes, self, count, peak)"
