@@ -169,8 +169,7 @@ static void append_alerts(struct mtd_node *n, void *priv)
 	int err;
 
 	for (a = n->alerts; !ctx->err && a < n->alerts + n->n_alerts; a++) {
-		if (a->st.state != MTD_ALERT_RAISED &&
-		    a->st.state != MTD_ALERT_PENDING_CLEAR)
+		if (!mtd_alert_active(a))
 			continue;
 		err = sd_bus_message_append(ctx->reply, "(ssyttt)",
 			n->path, a->rule->name, (uint8_t)a->rule->severity,

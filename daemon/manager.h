@@ -64,6 +64,8 @@ struct mtd_manager {
 	sd_event_source *monitor_source;
 	bool attached;
 	bool need_resync;
+	sd_event_source *resync_timer;
+	uint64_t resync_usec;		/* CLOCK_MONOTONIC, last re-dump */
 	bool stopping;
 
 	void *by_id;			/* tsearch roots */
@@ -103,6 +105,17 @@ void mtd_manager_foreach(struct mtd_manager *m,
 			 void *priv);
 double mtd_manager_event_rate(struct mtd_manager *m);
 uint64_t mtd_now(clockid_t clock);
+
+/* mirror.c */
+extern const struct mtc_event_ops mtd_mirror_event_ops;
+int mtd_mirror_apply_dump(struct mtd_manager *m, const struct mtc_tree *tree,
+			  bool announce);
+void mtd_mirror_remove(struct mtd_manager *m, struct mtd_node *n);
+/* For mtd_manager_foreach(), with the manager as @priv. */
+void mtd_mirror_eval_alerts(struct mtd_node *n, void *priv);
+void mtd_mirror_rematch(struct mtd_node *n, void *priv);
+bool mtd_alert_active(const struct mtd_node_alert *a);
+const char *mtd_severity_name(enum mtd_severity s);
 
 /* manager-bus.c */
 int mtd_bus_setup(struct mtd_manager *m);

@@ -491,8 +491,14 @@ MTC_EXPORT int mtc_monitor_fd(const struct mtc_monitor *m)
 
 MTC_EXPORT int mtc_monitor_set_rcvbuf(struct mtc_monitor *m, int bytes)
 {
-	int err = nl_socket_set_buffer_size(m->sock, bytes, 0);
+	int fd = nl_socket_get_fd(m->sock), err;
 
+	if (bytes <= 0)
+		return -EINVAL;
+	/* Past net.core.rmem_max for a caller with CAP_NET_ADMIN. */
+	if (!setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &bytes, sizeof(bytes)))
+		return 0;
+	err = nl_socket_set_buffer_size(m->sock, bytes, 0);
 	return err < 0 ? nlerr_to_errno(err) : 0;
 }
 

@@ -221,7 +221,8 @@ int mtc_monitor_fd(const struct mtc_monitor *m);
 /**
  * mtc_monitor_set_rcvbuf() - set the socket receive buffer
  * @m: monitor
- * @bytes: size; the default is 256 KiB
+ * @bytes: size; the default is 256 KiB.  With CAP_NET_ADMIN it may exceed
+ *	net.core.rmem_max (SO_RCVBUFFORCE); without, it is capped there
  *
  * Return: 0 or a negative errno.
  */
