@@ -6,6 +6,7 @@
  * reload keeps the last good config.
  */
 #include <errno.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -198,6 +199,7 @@ void mtd_config_init(struct mtd_config *cfg)
 	memset(cfg, 0, sizeof(*cfg));
 	mtd_history_config_default(&cfg->history);
 	cfg->props_changed_max_per_sec = 4;
+	cfg->event_buffer_bytes = MTD_EVENT_BUFFER_DEFAULT;
 	for (i = 0; i < ARRAY_SIZE(daemon_spans); i++)
 		*span_field(cfg, &daemon_spans[i]) = daemon_spans[i].def;
 }
@@ -380,6 +382,16 @@ static int daemon_key(struct parser *p, const char *key, const char *val)
 		if (!u)
 			return fail(p, "%s=: must be above 0", key);
 		c->history.memory_max = u;
+		return 0;
+	}
+	if (!strcmp(key, "EventBufferBytes")) {
+		u = MTD_EVENT_BUFFER_DEFAULT;
+		if (*val && num_value(p, key, val, mtd_parse_bytes, &u))
+			return -EINVAL;
+		if (u < 4096 || u > INT_MAX / 2)
+			return fail(p, "%s=: \"%s\" is not between 4K and 1G",
+				    key, val);
+		c->event_buffer_bytes = u;
 		return 0;
 	}
 	if (!strcmp(key, "PropertiesChangedMaxPerSec")) {

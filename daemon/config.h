@@ -9,6 +9,7 @@
  *	HistoryMemoryMax=16M
  *	SaveIntervalSec=300
  *	PropertiesChangedMaxPerSec=4
+ *	EventBufferBytes=8M
  *	PrometheusFile=/var/lib/prometheus/node-exporter/memtrack.prom
  *	PrometheusIntervalSec=15
  *	DmaBufScanIntervalSec=0
@@ -37,6 +38,7 @@
 #include "history.h"
 
 #define MTD_RULE_NAME_MAX 64
+#define MTD_EVENT_BUFFER_DEFAULT (8 << 20)
 
 enum mtd_percent_of {
 	MTD_PERCENT_OF_NONE = 0,	/* Raise/Clear are absolute bytes */
@@ -85,6 +87,7 @@ struct mtd_config {
 	struct mtd_history_config history;
 	uint64_t save_interval_usec;
 	unsigned int props_changed_max_per_sec;
+	uint64_t event_buffer_bytes;	/* the kernel event socket's */
 	char *prometheus_file;		/* NULL: export off */
 	uint64_t prometheus_interval_usec;
 	uint64_t dmabuf_scan_interval_usec;	/* 0: off */

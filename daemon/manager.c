@@ -19,7 +19,6 @@
 #include "manager.h"
 #include "prom.h"
 
-#define MONITOR_RCVBUF (8 << 20)
 #define RESYNC_RETRY_USEC (200 * 1000ULL)
 #define RESYNC_INTERVAL_USEC (1000 * 1000ULL)
 #define MAX(a, b) ((a) > (b) ? (a) : (b))
@@ -166,7 +165,8 @@ static int manager_attach(struct mtd_manager *m)
 	if (err >= 0)
 		err = mtc_monitor_open(&m->monitor, &mtd_mirror_event_ops, m);
 	if (err >= 0) {
-		mtc_monitor_set_rcvbuf(m->monitor, MONITOR_RCVBUF);
+		mtc_monitor_set_rcvbuf(m->monitor,
+				       (int)m->config.event_buffer_bytes);
 		err = sd_event_add_io(m->event, &m->monitor_source,
 				      mtc_monitor_fd(m->monitor), EPOLLIN,
 				      on_monitor_io, m);
