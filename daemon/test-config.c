@@ -215,6 +215,7 @@ static void test_defaults_and_keys(struct tap *t)
 		    "PrometheusFile=/var/lib/m.prom\n"
 		    "PrometheusIntervalSec=1\n"
 		    "DmaBufScanIntervalSec=30s\n"
+		    "EventBufferBytes=512K\n"
 		    "[Rule]\n"
 		    "Name=vpu-frames\n"
 		    "Match=vpu0/*\n"
@@ -248,7 +249,8 @@ static void test_defaults_and_keys(struct tap *t)
 	      c.props_changed_max_per_sec == 1000 && c.prometheus_file &&
 	      !strcmp(c.prometheus_file, "/var/lib/m.prom") &&
 	      c.prometheus_interval_usec == SEC &&
-	      c.dmabuf_scan_interval_usec == 30 * SEC, "daemon keys");
+	      c.dmabuf_scan_interval_usec == 30 * SEC &&
+	      c.event_buffer_bytes == 524288, "daemon keys");
 	check(t, c.n_rules == 3, "three rules");
 	if (c.n_rules == 3) {
 		r = &c.rules[0];
@@ -260,7 +262,7 @@ static void test_defaults_and_keys(struct tap *t)
 		      r->clear_after_usec == 500000 &&
 		      r->repeat_usec == 3600 * SEC &&
 		      r->severity == MTD_SEVERITY_CRITICAL &&
-		      !strcmp(r->file, "t.conf") && r->line == 12,
+		      !strcmp(r->file, "t.conf") && r->line == 13,
 		      "absolute rule");
 		r = &c.rules[1];
 		check(t, !strcmp(r->name, "A_b.9") && r->raise == 8050 &&
@@ -268,13 +270,13 @@ static void test_defaults_and_keys(struct tap *t)
 		      r->percent_of == MTD_PERCENT_OF_PARENT &&
 		      r->raise_after_usec == 0 && r->clear_after_usec == 0 &&
 		      r->repeat_usec == 0 &&
-		      r->severity == MTD_SEVERITY_WARNING && r->line == 21,
+		      r->severity == MTD_SEVERITY_WARNING && r->line == 22,
 		      "percent rule of parent, defaults");
 		r = &c.rules[2];
 		check(t, !strcmp(r->name, "pct") && r->raise == 5000 &&
 		      r->has_clear && r->clear == 1 &&
 		      r->percent_of == MTD_PERCENT_OF_MEMTOTAL &&
-		      r->line == 26, "percent rule defaults to MemTotal");
+		      r->line == 27, "percent rule defaults to MemTotal");
 	}
 	mtd_config_free(&c);
 
@@ -357,6 +359,8 @@ static void test_errors(struct tap *t)
 		{ "[Daemon]\nPrometheusIntervalSec=999ms\n", "t.conf:2: PrometheusIntervalSec=: \"999ms\" is not at least 1s" },
 		{ "[Daemon]\nDmaBufScanIntervalSec=999999us\n", "t.conf:2: DmaBufScanIntervalSec=: \"999999us\" is not at least 1s (or 0 for off)" },
 		{ "[Daemon]\nPropertiesChangedMaxPerSec=x\n", "t.conf:2: PropertiesChangedMaxPerSec=: \"x\" is not a number" },
+		{ "[Daemon]\nEventBufferBytes=1K\n", "t.conf:2: EventBufferBytes=: \"1K\" is not between 4K and 1G" },
+		{ "[Daemon]\nEventBufferBytes=2G\n", "t.conf:2: EventBufferBytes=: \"2G\" is not between 4K and 1G" },
 		{ "[Daemon]\nPropertiesChangedMaxPerSec=4.5\n", "t.conf:2: PropertiesChangedMaxPerSec=: \"4.5\" is not a number" },
 		{ "[Daemon]\nPropertiesChangedMaxPerSec=-1\n", "t.conf:2: PropertiesChangedMaxPerSec=: \"-1\" is not a number" },
 		{ "[Daemon]\nPropertiesChangedMaxPerSec=0\n", "t.conf:2: PropertiesChangedMaxPerSec=: \"0\" is not between 1 and 1000" },
