@@ -188,6 +188,22 @@ struct mtd_series *mtd_history_series(struct mtd_history *h, const char *path,
 	return s;
 }
 
+void mtd_history_forget(struct mtd_history *h, struct mtd_series *s)
+{
+	struct mtd_series **p = &h->table[s->hash & (h->table_size - 1)];
+
+	for (; *p; p = &(*p)->hnext) {
+		if (*p != s)
+			continue;
+		/* Its records carry a serial no live series has: they lapse. */
+		*p = s->hnext;
+		h->n_series--;
+		h->series_bytes -= sizeof(*s) + strlen(s->path) + 1;
+		free(s);
+		return;
+	}
+}
+
 void mtd_series_record(struct mtd_history *h, struct mtd_series *s,
 		       uint64_t now_usec, uint64_t value)
 {

@@ -80,6 +80,13 @@ void mtd_history_free(struct mtd_history *h);
 struct mtd_series *mtd_history_series(struct mtd_history *h, const char *path,
 				      bool create);
 
+/*
+ * Drop a series and its history, for a node whose path can never come
+ * back (one with a "#id" component).  Its arena records are recycled in
+ * time like any others.
+ */
+void mtd_history_forget(struct mtd_history *h, struct mtd_series *s);
+
 /* Record the node's total at @now_usec (CLOCK_REALTIME); times never go back. */
 void mtd_series_record(struct mtd_history *h, struct mtd_series *s,
 		       uint64_t now_usec, uint64_t value);

@@ -344,6 +344,12 @@ void mtd_mirror_remove(struct mtd_manager *m, struct mtd_node *n)
 		report_alert(m, n, a, MTD_ALERT_CLEAR);
 	}
 	mtd_bus_node_removed(m, n);
+	/*
+	 * Ids are not reused, so a path naming one never comes back: keeping
+	 * its history would grow memory with every short-lived unnamed node.
+	 */
+	if (n->series && strchr(n->path, '#'))
+		mtd_history_forget(m->history, n->series);
 	node_unlink(m, n);
 	tdelete(n, &m->by_id, cmp_id);
 	tdelete(n, &m->by_path, cmp_path);

@@ -198,7 +198,8 @@ static void test_series(void)
 {
 	struct mtd_history *h = hist(0, NULL, 0);
 	struct mtd_sample *v = NULL;
-	struct mtd_series *s;
+	struct mtd_series *s, *t;
+	size_t size;
 
 	CHECK(!mtd_history_series(h, "/a", false) &&
 	      mtd_history_n_series(h) == 0, "series: missing, not created");
@@ -211,6 +212,20 @@ static void test_series(void)
 	mtd_series_record(h, s, T(0), 5);
 	CHECK(query(h, s, T(10), T(11), 0, &v) == 0,
 	      "series: since after now, no sample");
+	free(v);
+	v = NULL;
+
+	/* Forgetting one series leaves the others and their records alone. */
+	t = series(h, "/b/#7");
+	mtd_series_record(h, t, T(1), 9);
+	size = mtd_history_memory(h);
+	mtd_history_forget(h, t);
+	CHECK(!mtd_history_series(h, "/b/#7", false) &&
+	      mtd_history_n_series(h) == 1 &&
+	      mtd_history_memory(h) == size - (80 + strlen("/b/#7") + 1),
+	      "series: forgotten, its bytes given back");
+	CHECK(query(h, s, T(3), T(0), 1, &v) == 4 && v[0].last == 5 &&
+	      v[3].last == 5, "series: the other one still answers");
 	free(v);
 	mtd_history_free(h);
 }
