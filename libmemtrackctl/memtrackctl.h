@@ -284,6 +284,247 @@ bool mtc_family_watch_present(const struct mtc_family_watch *w);
  */
 int mtc_family_watch_dispatch(struct mtc_family_watch *w);
 
+/*
+ * ---------------------------------------------------------------------
+ * dma-buf scanner (since LIBMEMTRACKCTL_1.1)
+ *
+ * Builds the per-process picture of dma-buf usage from procfs alone; it
+ * needs neither the memtrack module nor netlink.  For each process (the
+ * /proc/[0-9]* directories, i.e. thread group leaders; task/ is never
+ * read) it reads:
+ *  - /proc/PID/fdinfo/N of its dma-buf fds: "ino:", "size:", "exp_name:"
+ *    and "name:" (the latter only when set with DMA_BUF_SET_NAME).  While
+ *    most fds are not dma-bufs, the /proc/PID/fd/N links ("/dmabuf:<name>",
+ *    or "anon_inode:dmabuf" on old kernels) pick which; once most fds seen
+ *    are dma-bufs, every fdinfo is read and "exp_name:" tells, as that is
+ *    cheaper;
+ *  - /proc/PID/maps: lines whose path is "/dmabuf:<name>", matched to the
+ *    buffer by the inode column.  This finds buffers still mapped after
+ *    their fd was closed.
+ * Buffers are identified by inode number, which the kernel makes unique
+ * per dma-buf.  A buffer's share of a process (PSS) is its size divided
+ * by the number of processes holding it by fd or by mapping.
+ *
+ * Lists are walked through their ->next pointers; never index them as
+ * arrays (the structs may grow).  Everything stays valid until
+ * mtc_dmabuf_scan_free().  Sums saturate at UINT64_MAX.
+ *
+ * Example: print each process's share.
+ *
+ *	struct mtc_dmabuf_scan *s;
+ *	const struct mtc_dmabuf_proc *p;
+ *
+ *	if (mtc_dmabuf_scan(NULL, &s) < 0)
+ *		err(1, "scan");
+ *	for (p = mtc_dmabuf_scan_procs(s); p; p = p->next)
+ *		printf("%u %s %llu\n", p->pid, p->comm,
+ *		       (unsigned long long)p->pss_bytes);
+ *	mtc_dmabuf_scan_free(s);
+ * ---------------------------------------------------------------------
+ */
+
+/* DMA_BUF_NAME_LEN is 32; exporter names have no limit and are cut. */
+#define MTC_DMABUF_NAME_MAX 64
+
+struct mtc_dmabuf_scan;
+struct mtc_dmabuf_buffer;
+struct mtc_dmabuf_proc;
+
+/**
+ * struct mtc_dmabuf_holder - one process holding one buffer
+ * @pid: process (thread group) id
+ * @comm: its command name
+ * @n_fds: fds of the process referring to the buffer
+ * @n_vmas: mappings of the buffer in the process
+ * @mapped_bytes: total size of those mappings
+ * @pss_bytes: the buffer's size divided by its number of holders, rounded
+ *	down so that the shares never exceed the size
+ * @buffer: the buffer held
+ * @proc: the process holding it
+ * @next: next holder of the same buffer, by pid
+ * @next_in_proc: next buffer held by the same process, by inode
+ */
+struct mtc_dmabuf_holder {
+	uint32_t pid;
+	char comm[MTC_COMM_MAX];
+	uint32_t n_fds;
+	uint32_t n_vmas;
+	uint64_t mapped_bytes;
+	uint64_t pss_bytes;
+	const struct mtc_dmabuf_buffer *buffer;
+	const struct mtc_dmabuf_proc *proc;
+	const struct mtc_dmabuf_holder *next;
+	const struct mtc_dmabuf_holder *next_in_proc;
+};
+
+/**
+ * struct mtc_dmabuf_buffer - one dma-buf
+ * @inode: inode number, the buffer's identity
+ * @size: size in bytes
+ * @size_estimated: no fd of the buffer was seen, only mappings: @size is
+ *	that of its largest mapping (a lower bound) and @exp_name is ""
+ * @exp_name: exporter (e.g. "system" for the dma-heap), "" if unknown
+ * @name: name set with DMA_BUF_SET_NAME (the tag), "" when unnamed
+ * @n_holders: processes holding it by fd or by mapping
+ * @n_fds: fds referring to it, over all processes
+ * @n_vmas: mappings of it, over all processes
+ * @holders: first holder, by pid; follow ->next
+ * @next: next buffer, by inode
+ */
+struct mtc_dmabuf_buffer {
+	uint64_t inode;
+	uint64_t size;
+	bool size_estimated;
+	char exp_name[MTC_DMABUF_NAME_MAX];
+	char name[MTC_DMABUF_NAME_MAX];
+	uint32_t n_holders;
+	uint32_t n_fds;
+	uint32_t n_vmas;
+	const struct mtc_dmabuf_holder *holders;
+	const struct mtc_dmabuf_buffer *next;
+};
+
+/**
+ * struct mtc_dmabuf_group - a process's buffers of one exporter or tag
+ * @key: the exporter name or the tag; "" for unknown or unnamed
+ * @n_buffers: buffers in the group
+ * @bytes: their total size
+ * @fd_only_bytes: size of those held by fd but not mapped by the process
+ * @mapped_bytes: size of the process's mappings of them
+ * @pss_bytes: the process's share of them
+ * @next: next group, by key
+ */
+struct mtc_dmabuf_group {
+	const char *key;
+	uint32_t n_buffers;
+	uint64_t bytes;
+	uint64_t fd_only_bytes;
+	uint64_t mapped_bytes;
+	uint64_t pss_bytes;
+	const struct mtc_dmabuf_group *next;
+};
+
+/**
+ * struct mtc_dmabuf_proc - a process holding at least one dma-buf
+ * @pid: process (thread group) id
+ * @comm: command name
+ * @complete: false if part of the process could not be read (it is then
+ *	also in the unreadable list); the figures cover what was read
+ * @n_buffers: distinct buffers held by fd or mapping
+ * @n_fds: dma-buf fds
+ * @n_vmas: dma-buf mappings
+ * @bytes: total size of the distinct buffers held
+ * @fd_only_bytes: size of the buffers held by fd and not mapped: memory
+ *	that RSS does not show
+ * @mapped_bytes: total size of the process's dma-buf mappings
+ * @pss_bytes: sum over its buffers of size / number of holders
+ * @holders: its buffers, by inode; follow ->next_in_proc
+ * @by_exporter: totals per exporter name, by name
+ * @by_tag: totals per buffer name, by name
+ * @next: next process, by pid
+ */
+struct mtc_dmabuf_proc {
+	uint32_t pid;
+	char comm[MTC_COMM_MAX];
+	bool complete;
+	uint32_t n_buffers;
+	uint32_t n_fds;
+	uint32_t n_vmas;
+	uint64_t bytes;
+	uint64_t fd_only_bytes;
+	uint64_t mapped_bytes;
+	uint64_t pss_bytes;
+	const struct mtc_dmabuf_holder *holders;
+	const struct mtc_dmabuf_group *by_exporter;
+	const struct mtc_dmabuf_group *by_tag;
+	const struct mtc_dmabuf_proc *next;
+};
+
+/**
+ * struct mtc_dmabuf_unreadable - a process that could not be fully read
+ * @pid: process id
+ * @comm: command name, "" if it could not be read either
+ * @errnum: the error (a positive errno value, e.g. EACCES)
+ * @what: what failed first: "pid" (its directory), "fd", "fdinfo" or
+ *	"maps"
+ * @next: next one, by pid
+ */
+struct mtc_dmabuf_unreadable {
+	uint32_t pid;
+	char comm[MTC_COMM_MAX];
+	int errnum;
+	const char *what;
+	const struct mtc_dmabuf_unreadable *next;
+};
+
+/**
+ * struct mtc_dmabuf_totals - system-wide figures of a scan
+ * @n_buffers: distinct buffers seen
+ * @bytes: their total size, each buffer counted once
+ * @mapped_bytes: size of the buffers mapped by at least one process
+ * @fd_only_bytes: size of the buffers mapped by none (held by fd only);
+ *	@mapped_bytes + @fd_only_bytes = @bytes
+ * @n_pids: process directories listed
+ * @n_procs: processes holding at least one buffer
+ * @n_vanished: processes that exited while being scanned (not counted)
+ * @n_unreadable: processes in the unreadable list
+ * @n_malformed: dma-buf fdinfo files or maps lines that could not be
+ *	parsed (missing or garbled size or inode, numbers out of range)
+ */
+struct mtc_dmabuf_totals {
+	uint32_t n_buffers;
+	uint64_t bytes;
+	uint64_t mapped_bytes;
+	uint64_t fd_only_bytes;
+	uint32_t n_pids;
+	uint32_t n_procs;
+	uint32_t n_vanished;
+	uint32_t n_unreadable;
+	uint32_t n_malformed;
+};
+
+/**
+ * mtc_dmabuf_scan() - scan procfs for dma-buf holders
+ * @proc_root: procfs mount to read, NULL for "/proc"; tests pass a
+ *	constructed tree
+ * @out: the result, to be freed with mtc_dmabuf_scan_free()
+ *
+ * Processes that vanish during the scan are skipped and counted; those
+ * that cannot be read (EACCES without CAP_SYS_PTRACE, ...) are listed,
+ * never silently left out.  Neither makes the scan fail.
+ *
+ * Return: 0, or a negative errno: -ENOENT or -ENOTDIR for a bad
+ * @proc_root, -ENOMEM.
+ */
+int mtc_dmabuf_scan(const char *proc_root, struct mtc_dmabuf_scan **out);
+
+/** mtc_dmabuf_scan_free() - free a scan (NULL is fine) */
+void mtc_dmabuf_scan_free(struct mtc_dmabuf_scan *s);
+
+/** mtc_dmabuf_scan_totals() - the system-wide figures */
+const struct mtc_dmabuf_totals *
+mtc_dmabuf_scan_totals(const struct mtc_dmabuf_scan *s);
+
+/** mtc_dmabuf_scan_buffers() - first buffer (by inode), or NULL */
+const struct mtc_dmabuf_buffer *
+mtc_dmabuf_scan_buffers(const struct mtc_dmabuf_scan *s);
+
+/** mtc_dmabuf_scan_procs() - first holding process (by pid), or NULL */
+const struct mtc_dmabuf_proc *
+mtc_dmabuf_scan_procs(const struct mtc_dmabuf_scan *s);
+
+/** mtc_dmabuf_scan_unreadable() - first unreadable process, or NULL */
+const struct mtc_dmabuf_unreadable *
+mtc_dmabuf_scan_unreadable(const struct mtc_dmabuf_scan *s);
+
+/** mtc_dmabuf_scan_find_buffer() - a buffer by inode, or NULL */
+const struct mtc_dmabuf_buffer *
+mtc_dmabuf_scan_find_buffer(const struct mtc_dmabuf_scan *s, uint64_t inode);
+
+/** mtc_dmabuf_scan_find_proc() - a holding process by pid, or NULL */
+const struct mtc_dmabuf_proc *
+mtc_dmabuf_scan_find_proc(const struct mtc_dmabuf_scan *s, uint32_t pid);
+
 #ifdef __cplusplus
 }
 #endif
