@@ -43,10 +43,25 @@
  *                            simulated V4L2 decoder, see codec_tick().
  *   codec stop               stop it, close all streams, free the firmware
  *                            and destroy the device roots.
+ *   churn create N           create root "churn" with N named children
+ *                            c0..c(N-1) at 0 bytes, for the daemon
+ *                            benchmark.  The children are not addressable;
+ *                            "destroy churn" removes them.
+ *   churn start RATE SECONDS
+ *                            a kernel thread does RATE memtrack_set() calls
+ *                            per second on the children, round-robin, for
+ *                            SECONDS, paced in 10 ms ticks (a late tick
+ *                            catches up).  Each set writes the current
+ *                            CLOCK_REALTIME in microseconds modulo 10^10
+ *                            (a wheel of 2 h 46 min), so that a listener
+ *                            can tell how old a value is; the totals stay
+ *                            far from overflow (10^6 children at most).
+ *   churn stop               stop the thread early (waits for it).
  *   warn                     WARN() once, for the harness self-test.
  *
- * While stress or codec runs, its roots refuse changes from commands
- * (-EBUSY) except notify, unnotify and reset-peak.
+ * While stress, codec or churn runs, its roots refuse changes from commands
+ * (-EBUSY) except notify, unnotify and reset-peak; stress and churn keep
+ * them busy until "stress stop" or "churn stop".
  *
  * status (read): one record per line, words separated by spaces:
  *
@@ -56,11 +71,14 @@
  *   stress-worker I ops N ledger L actual A mismatches M errors E done 0|1
  *   codec running 0|1 devices D streams S period_ms P ticks T ledger_ok 0|1
  *   codec-device vpuD open N opened N closed N expected X actual Y errors E
+ *   churn running 0|1 nodes N rate R seconds S sets X errors E elapsed_ms T
  *
  * stress "expected" is the sum of the worker ledgers and "actual" the total
  * of the stress root; ledger_ok is 1 only when no worker runs, every worker
  * found its ledger equal to memtrack at every check, no call failed, and
- * expected == actual.
+ * expected == actual.  churn "sets" counts the memtrack_set() calls done
+ * and "elapsed_ms" the time the thread has run (up to SECONDS), so
+ * sets * 1000 / elapsed_ms is the rate achieved; "errors" counts failed calls.
  */
 #include <linux/bug.h>
 #include <linux/debugfs.h>
@@ -69,7 +87,9 @@
 #include <linux/hashtable.h>
 #include <linux/kernel.h>
 #include <linux/kthread.h>
+#include <linux/ktime.h>
 #include <linux/list.h>
+#include <linux/math64.h>
 #include <linux/mm.h>
 #include <linux/memtrack.h>
 #include <linux/module.h>
@@ -80,6 +100,7 @@
 #include <linux/sizes.h>
 #include <linux/slab.h>
 #include <linux/string.h>
+#include <linux/timekeeping.h>
 #include <linux/stringhash.h>
 #include <linux/uaccess.h>
 #include <linux/vmalloc.h>
@@ -125,6 +146,36 @@ static DEFINE_HASHTABLE(ex_map, 10);
 static LIST_HEAD(ex_list);
 /* the entry of the "stress" root while stress owns one */
 static struct ex_entry *ex_stress_root;
+
+/**
+ * struct ex_churn_state - the churn generator, see ex_churn_fn()
+ * @task: the thread while it exists (then @root is busy)
+ * @root: the entry of the "churn" root, or NULL
+ * @nodes: its children c0..c(@n - 1)
+ * @n: number of children
+ * @rate: memtrack_set() calls per second
+ * @seconds: how long the thread runs
+ * @next: the child the next set goes to
+ * @sets: calls done
+ * @errors: calls that failed
+ * @elapsed_ns: time the thread has run, up to @seconds
+ * @done: the thread finished its run
+ */
+struct ex_churn_state {
+	struct task_struct *task;
+	struct ex_entry *root;
+	struct memtrack_node **nodes;
+	unsigned int n;
+	unsigned int rate;
+	unsigned int seconds;
+	unsigned int next;
+	u64 sets;
+	u64 errors;
+	u64 elapsed_ns;
+	bool done;
+};
+
+static struct ex_churn_state ex_churn;
 
 static u32 ex_hash(const char *path)
 {
@@ -200,6 +251,13 @@ static void ex_destroy_entry(struct ex_entry *target)
 		if (path ? ex_in_subtree(e, path) : e == target) {
 			if (e == ex_stress_root)
 				ex_stress_root = NULL;
+			if (e == ex_churn.root) {
+				/* busy while the thread exists: it is gone */
+				ex_churn.root = NULL;
+				vfree(ex_churn.nodes);
+				ex_churn.nodes = NULL;
+				ex_churn.n = 0;
+			}
 			hash_del(&e->hash);
 			list_del(&e->list);
 			kfree(e);
@@ -797,6 +855,161 @@ static void ex_codec_status(struct seq_file *m)
 	}
 }
 
+/* ---- churn -------------------------------------------------------------- */
+
+#define EX_CHURN_MAX_NODES	1000000
+#define EX_CHURN_MAX_RATE	1000000
+#define EX_CHURN_TICK_US	10000
+/* values are CLOCK_REALTIME microseconds modulo this */
+#define EX_CHURN_WHEEL		10000000000ULL
+
+static void ex_churn_set(void)
+{
+	u64 us = div_u64(ktime_get_real_ns(), NSEC_PER_USEC), v;
+
+	div64_u64_rem(us, EX_CHURN_WHEEL, &v);
+	if (memtrack_set(ex_churn.nodes[ex_churn.next], v))
+		WRITE_ONCE(ex_churn.errors, ex_churn.errors + 1);
+	if (++ex_churn.next == ex_churn.n)
+		ex_churn.next = 0;
+}
+
+/*
+ * Every tick (10 ms), do the sets due since the start: rate * elapsed time,
+ * so a late tick catches up and the rate achieved is the one asked for
+ * unless the CPU cannot keep up (sets stays behind, visible in status).
+ */
+static int ex_churn_fn(void *data)
+{
+	u64 start = ktime_get_ns(), end = (u64)ex_churn.seconds * NSEC_PER_SEC;
+	u64 now, due;
+
+	while (!kthread_should_stop()) {
+		now = min(ktime_get_ns() - start, end);
+		due = div_u64(div_u64(now, NSEC_PER_USEC) * ex_churn.rate,
+			      USEC_PER_SEC);
+		while (ex_churn.sets < due && !kthread_should_stop()) {
+			ex_churn_set();
+			WRITE_ONCE(ex_churn.sets, ex_churn.sets + 1);
+			if (!(ex_churn.sets % 64))
+				cond_resched();
+		}
+		WRITE_ONCE(ex_churn.elapsed_ns, now);
+		if (now >= end)
+			break;
+		usleep_range(EX_CHURN_TICK_US, EX_CHURN_TICK_US + 500);
+	}
+	/* pairs with smp_load_acquire() in status */
+	smp_store_release(&ex_churn.done, true);
+	/* wait for kthread_stop() */
+	while (!kthread_should_stop()) {
+		set_current_state(TASK_INTERRUPTIBLE);
+		if (!kthread_should_stop())
+			schedule();
+		__set_current_state(TASK_RUNNING);
+	}
+	return 0;
+}
+
+static void ex_churn_stop(void)
+{
+	if (ex_churn.task) {
+		kthread_stop(ex_churn.task);
+		put_task_struct(ex_churn.task);
+		ex_churn.task = NULL;
+	}
+	if (ex_churn.root)
+		ex_churn.root->busy = false;
+}
+
+static int ex_churn_create(unsigned int n)
+{
+	struct memtrack_node *root, *c;
+	struct ex_entry *re;
+	char name[16];
+	unsigned int i;
+	int err = -ENOMEM;
+
+	if (!n || n > EX_CHURN_MAX_NODES)
+		return -EINVAL;
+	if (ex_lookup("churn"))
+		return -EEXIST;
+	vfree(ex_churn.nodes);
+	memset(&ex_churn, 0, sizeof(ex_churn));
+	ex_churn.nodes = vcalloc(n, sizeof(*ex_churn.nodes));
+	if (!ex_churn.nodes)
+		return -ENOMEM;
+	root = memtrack_create_root("churn");
+	if (IS_ERR(root)) {
+		err = PTR_ERR(root);
+		goto err_nodes;
+	}
+	re = ex_add_entry("churn", root, NULL);
+	if (!re) {
+		memtrack_destroy(root);
+		goto err_nodes;
+	}
+	ex_churn.root = re;
+	for (i = 0; i < n; i++) {
+		snprintf(name, sizeof(name), "c%u", i);
+		c = memtrack_create_node(root, name);
+		if (IS_ERR(c)) {
+			/* forgets the nodes too */
+			ex_destroy_entry(re);
+			return PTR_ERR(c);
+		}
+		ex_churn.nodes[i] = c;
+		if (!(i % 1024))
+			cond_resched();
+	}
+	ex_churn.n = n;
+	return 0;
+
+err_nodes:
+	vfree(ex_churn.nodes);
+	ex_churn.nodes = NULL;
+	return err;
+}
+
+static int ex_churn_start(unsigned int rate, unsigned int seconds)
+{
+	struct task_struct *t;
+
+	if (!ex_churn.root)
+		return -ENOENT;
+	if (ex_churn.task)
+		return -EBUSY;
+	if (!rate || rate > EX_CHURN_MAX_RATE || !seconds)
+		return -EINVAL;
+	ex_churn.rate = rate;
+	ex_churn.seconds = seconds;
+	ex_churn.next = 0;
+	ex_churn.sets = 0;
+	ex_churn.errors = 0;
+	ex_churn.elapsed_ns = 0;
+	ex_churn.done = false;
+	t = kthread_create(ex_churn_fn, NULL, "memtrack-churn");
+	if (IS_ERR(t))
+		return PTR_ERR(t);
+	get_task_struct(t);
+	ex_churn.task = t;
+	ex_churn.root->busy = true;
+	wake_up_process(t);
+	return 0;
+}
+
+static void ex_churn_status(struct seq_file *m)
+{
+	if (!ex_churn.root)
+		return;
+	seq_printf(m, "churn running %d nodes %u rate %u seconds %u sets %llu errors %llu elapsed_ms %llu\n",
+		   /* see ex_churn_fn() */
+		   ex_churn.task && !smp_load_acquire(&ex_churn.done),
+		   ex_churn.n, ex_churn.rate, ex_churn.seconds,
+		   READ_ONCE(ex_churn.sets), READ_ONCE(ex_churn.errors),
+		   div_u64(READ_ONCE(ex_churn.elapsed_ns), NSEC_PER_MSEC));
+}
+
 /* ---- commands ----------------------------------------------------------- */
 
 static int ex_bulk(struct ex_entry *e, unsigned long n, unsigned int fanout)
@@ -976,6 +1189,21 @@ static int ex_command(char *cmd)
 		return ex_codec_start(a, b, c);
 	}
 
+	if (!strcmp(verb, "churn")) {
+		if (argc == 2 && !strcmp(argv[1], "stop")) {
+			ex_churn_stop();
+			return 0;
+		}
+		if (argc == 3 && !strcmp(argv[1], "create"))
+			return ex_parse_u64(argv[2], &a) || a > EX_CHURN_MAX_NODES ?
+			       -EINVAL : ex_churn_create(a);
+		if (argc != 4 || strcmp(argv[1], "start") ||
+		    ex_parse_u64(argv[2], &a) || ex_parse_u64(argv[3], &b) ||
+		    a > EX_CHURN_MAX_RATE || b > 3600)
+			return -EINVAL;
+		return ex_churn_start(a, b);
+	}
+
 	if (!strcmp(verb, "destroy")) {
 		e = ex_target(argv[1], true, &err);
 		if (!e || argc != 2)
@@ -1082,6 +1310,7 @@ static int ex_status_show(struct seq_file *m, void *v)
 				   READ_ONCE(e->last), e->delay);
 	ex_stress_status(m);
 	ex_codec_status(m);
+	ex_churn_status(m);
 	mutex_unlock(&ex_lock);
 	return 0;
 }
@@ -1097,6 +1326,7 @@ static void ex_teardown(void)
 	mutex_lock(&ex_lock);
 	ex_stress_stop();
 	ex_codec_stop();
+	ex_churn_stop();
 	list_for_each_entry(e, &ex_list, list)
 		ex_unnotify(e);
 	list_for_each_entry_safe_reverse(e, tmp, &ex_list, list) {
@@ -1112,6 +1342,8 @@ static void ex_teardown(void)
 	ex_stress_root = NULL;
 	kfree(ex_codec.dev);
 	ex_codec.dev = NULL;
+	vfree(ex_churn.nodes);
+	memset(&ex_churn, 0, sizeof(ex_churn));
 	mutex_unlock(&ex_lock);
 }
 

@@ -17,14 +17,19 @@
  *
  *   dbus-latency calibrate-cpu ITERATIONS
  *	A fixed CPU-bound workload (integer mixing and scattered accesses in
- *	a 4 MiB table); prints "calibrate cpu iterations N cpu_s T".
+ *	a 16 KiB table); prints "calibrate cpu iterations N user_s U sys_s S".
  *
  *   dbus-latency calibrate-bus SIGNALS ADDRESS
  *	Emit SIGNALS PropertiesChanged signals on ADDRESS (a private
  *	dbus-daemon) the way memtrackd does: sd_bus_emit_properties_changed()
  *	of Bytes, SelfBytes, Count, PeakBytes and AlertLevel on a fallback
  *	vtable, round-robin over 10,000 node paths.  Prints
- *	"calibrate bus signals N cpu_s T wall_s W" (CPU of this process).
+ *	"calibrate bus signals N user_s U sys_s S wall_s W" (this process).
+ *
+ *   dbus-latency calibrate-netlink DUMPS
+ *	Dump the generic netlink controller's families through libnl DUMPS
+ *	times (netlink receive and libnl parsing, as libmemtrackctl does);
+ *	prints "calibrate netlink dumps N families F user_s U sys_s S".
  *
  * The calibrations run on the host and in the guest; their ratio is the
  * slowdown of the emulated CPU (TCG) for that kind of work.
@@ -40,6 +45,8 @@
 #include <sys/resource.h>
 #include <time.h>
 
+#include <netlink/genl/ctrl.h>
+#include <netlink/genl/genl.h>
 #include <systemd/sd-bus.h>
 
 #define MTD_NAME "org.memtrack.MemTrack1"
@@ -64,6 +71,27 @@ static double cpu_seconds(void)
 	getrusage(RUSAGE_SELF, &ru);
 	return ru.ru_utime.tv_sec + ru.ru_stime.tv_sec +
 	       (ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
+}
+
+struct cpu_mark {
+	double user, sys;
+};
+
+static struct cpu_mark cpu_mark(void)
+{
+	struct rusage ru;
+
+	getrusage(RUSAGE_SELF, &ru);
+	return (struct cpu_mark){ ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6,
+				  ru.ru_stime.tv_sec + ru.ru_stime.tv_usec / 1e6 };
+}
+
+/* "user_s U sys_s S" since @t0 */
+static void print_cpu_since(struct cpu_mark t0)
+{
+	struct cpu_mark t = cpu_mark();
+
+	printf("user_s %.3f sys_s %.3f", t.user - t0.user, t.sys - t0.sys);
 }
 
 static void die(const char *what, int err)
@@ -291,9 +319,10 @@ static int listen_main(double seconds, const char *prefix)
 
 static int calibrate_cpu(uint64_t iterations)
 {
-	const size_t words = (4 << 20) / sizeof(uint64_t);
+	/* 16 KiB: in L1, and no TLB or huge-page luck in the guest */
+	const size_t words = (16 << 10) / sizeof(uint64_t);
 	uint64_t *table = calloc(words, sizeof(uint64_t)), x = 88172645463325252ULL, sum = 0, i;
-	double t0 = cpu_seconds();
+	struct cpu_mark t0 = cpu_mark();
 
 	if (!table)
 		die("calloc", ENOMEM);
@@ -304,8 +333,9 @@ static int calibrate_cpu(uint64_t iterations)
 		table[x % words] += x;
 		sum += table[(x >> 20) % words];
 	}
-	printf("calibrate cpu iterations %" PRIu64 " cpu_s %.3f check %" PRIu64 "\n",
-	       iterations, cpu_seconds() - t0, sum & 0xff);
+	printf("calibrate cpu iterations %" PRIu64 " ", iterations);
+	print_cpu_since(t0);
+	printf(" check %" PRIu64 "\n", sum & 0xff);
 	free(table);
 	return 0;
 }
@@ -336,8 +366,8 @@ static const sd_bus_vtable calib_vtable[] = {
 
 static int calibrate_bus(uint64_t signals, const char *address)
 {
+	struct cpu_mark t0;
 	uint64_t i, w0;
-	double t0;
 	char path[128];
 	sd_bus *bus;
 	int r;
@@ -356,7 +386,7 @@ static int calibrate_bus(uint64_t signals, const char *address)
 	if (r < 0)
 		die("vtable", r);
 	w0 = now_us(CLOCK_MONOTONIC);
-	t0 = cpu_seconds();
+	t0 = cpu_mark();
 	for (i = 0; i < signals; i++) {
 		snprintf(path, sizeof(path), MTD_NODE_PREFIX "/%" PRIu64, 1000 + i % 10000);
 		r = sd_bus_emit_properties_changed(bus, path, MTD_NAME ".Node", "Bytes",
@@ -373,9 +403,43 @@ static int calibrate_bus(uint64_t signals, const char *address)
 	r = sd_bus_flush(bus);
 	if (r < 0)
 		die("flush", r);
-	printf("calibrate bus signals %" PRIu64 " cpu_s %.3f wall_s %.3f\n", signals,
-	       cpu_seconds() - t0, (now_us(CLOCK_MONOTONIC) - w0) / 1e6);
+	printf("calibrate bus signals %" PRIu64 " ", signals);
+	print_cpu_since(t0);
+	printf(" wall_s %.3f\n", (now_us(CLOCK_MONOTONIC) - w0) / 1e6);
 	sd_bus_flush_close_unref(bus);
+	return 0;
+}
+
+/*
+ * Generic netlink through libnl, as libmemtrackctl does it: dump the genl
+ * controller's families (CTRL_CMD_GETFAMILY) and parse them into a cache,
+ * DUMPS times.
+ */
+static int calibrate_netlink(uint64_t dumps)
+{
+	struct nl_sock *sk = nl_socket_alloc();
+	struct nl_cache *cache;
+	uint64_t i, families = 0;
+	struct cpu_mark t0;
+	int r;
+
+	if (!sk)
+		die("nl_socket_alloc", ENOMEM);
+	r = genl_connect(sk);
+	if (r < 0)
+		die("genl_connect", EIO);
+	t0 = cpu_mark();
+	for (i = 0; i < dumps; i++) {
+		r = genl_ctrl_alloc_cache(sk, &cache);
+		if (r < 0)
+			die("genl_ctrl_alloc_cache", EIO);
+		families += nl_cache_nitems(cache);
+		nl_cache_free(cache);
+	}
+	printf("calibrate netlink dumps %" PRIu64 " families %" PRIu64 " ", dumps, families);
+	print_cpu_since(t0);
+	printf("\n");
+	nl_socket_free(sk);
 	return 0;
 }
 
@@ -388,7 +452,10 @@ int main(int argc, char **argv)
 		return calibrate_cpu(strtoull(argv[2], NULL, 0));
 	if (argc == 4 && !strcmp(argv[1], "calibrate-bus"))
 		return calibrate_bus(strtoull(argv[2], NULL, 0), argv[3]);
+	if (argc == 3 && !strcmp(argv[1], "calibrate-netlink"))
+		return calibrate_netlink(strtoull(argv[2], NULL, 0));
 	fprintf(stderr, "usage: %s listen SECONDS PREFIX | calibrate-cpu ITERATIONS |\n"
-			"       calibrate-bus SIGNALS ADDRESS\n", argv[0]);
+			"       calibrate-bus SIGNALS ADDRESS | calibrate-netlink DUMPS\n",
+		argv[0]);
 	return 2;
 }
