@@ -19,8 +19,10 @@ enum cli_exit {
 	EXIT_OK = 0,
 	EXIT_USAGE = 1,		/* bad command line */
 	EXIT_NO_MODULE = 2,	/* the memtrack family is not registered */
-	EXIT_PERM = 3,		/* no CAP_NET_ADMIN, or memtrackd refused */
-	EXIT_NO_NODE = 4,	/* the node asked for does not exist */
+	EXIT_PERM = 3,		/* no CAP_NET_ADMIN, or memtrackd refused; or
+				 * buffers --pid cannot read the process */
+	EXIT_NO_NODE = 4,	/* the node (buffers --pid: process) asked
+				 * for does not exist */
 	EXIT_FAILURE_OTHER = 5,	/* anything else */
 	EXIT_UNAVAILABLE = 6,	/* subcommand not available in this version */
 	EXIT_NO_DAEMON = 7,	/* memtrackd is not running (status, history, alerts) */
@@ -90,6 +92,8 @@ int cmd_dump(int argc, char **argv);
 int cmd_monitor(int argc, char **argv);
 int cmd_reset_peak(int argc, char **argv);
 int cmd_complete_paths(int argc, char **argv);
+/* From procfs, no module needed (buffers.c). */
+int cmd_buffers(int argc, char **argv);
 /* Through memtrackd on the system bus (daemon.c, history.c). */
 int cmd_status(int argc, char **argv);
 int cmd_alerts(int argc, char **argv);

@@ -219,8 +219,9 @@ void cli_print_exit_codes(FILE *f)
 	      "  0  success\n"
 	      "  1  usage error\n"
 	      "  2  the memtrack kernel module is not loaded\n"
-	      "  3  permission denied (CAP_NET_ADMIN is needed, or memtrackd refused)\n"
-	      "  4  no such node\n"
+	      "  3  permission denied (CAP_NET_ADMIN is needed, or memtrackd refused;\n"
+	      "     buffers --pid: the process cannot be read)\n"
+	      "  4  no such node (buffers --pid: no such process)\n"
 	      "  5  any other error\n"
 	      "  6  subcommand not available in this version\n"
 	      "  7  memtrackd is not running (status, history, alerts)\n", f);

@@ -2,7 +2,8 @@
 /*
  * memtrackctl: look at and follow memtrack's trees of driver memory.
  * dump, monitor and reset-peak talk to the kernel (libmemtrackctl);
- * status, history and alerts to memtrackd over D-Bus (bus.c).
+ * status, history and alerts to memtrackd over D-Bus (bus.c); buffers
+ * reads procfs (libmemtrackctl's dma-buf scanner).
  *
  * A table of subcommands in the style of wg(8).  A subcommand whose
  * function is NULL is not available in this version: it prints why and
@@ -32,8 +33,7 @@ static const struct subcommand {
 	{ "status", cmd_status, "Show the memtrack daemon's state (needs memtrackd)", NULL },
 	{ "history", cmd_history, "Show a node's usage history (needs memtrackd)", NULL },
 	{ "alerts", cmd_alerts, "Show the raised threshold alerts (needs memtrackd)", NULL },
-	{ "buffers", NULL, "Show shared buffers (dma-buf) and who holds them",
-	  "shared-buffer accounting is not part of this version" },
+	{ "buffers", cmd_buffers, "Show shared buffers (dma-buf) and who holds them", NULL },
 	{ "help", cmd_help, "Show this help, or a subcommand's", NULL },
 	{ "__complete-paths", cmd_complete_paths, NULL, NULL },
 };

@@ -158,6 +158,20 @@ void pr_bytes(struct printer *p, enum pr_type t, const char *key,
 	}
 }
 
+void pr_bool(struct printer *p, enum pr_type t, const char *key,
+	     const char *fmt, bool v)
+{
+	if (!wanted(p, t))
+		return;
+	if (p->json) {
+		json_begin_value(p, key);
+		fputs(v ? "true" : "false", p->f);
+	} else if (fmt) {
+		fprintf(p->f, fmt, v ? "yes" : "no");
+		p->dirty = true;
+	}
+}
+
 void pr_double(struct printer *p, enum pr_type t, const char *key,
 	       const char *fmt, double v)
 {

@@ -72,6 +72,10 @@ void pr_str(struct printer *p, enum pr_type t, const char *key,
 void pr_bytes(struct printer *p, enum pr_type t, const char *key,
 	      const char *fmt, uint64_t v);
 
+/* A boolean: JSON true or false; text: @fmt gets "yes" or "no". */
+void pr_bool(struct printer *p, enum pr_type t, const char *key,
+	     const char *fmt, bool v);
+
 /*
  * A floating-point value: text with @fmt (one double argument, e.g.
  * "%.1f"), JSON as a number with up to 15 significant digits, or null when
