@@ -49,14 +49,57 @@ static const char *plural(uint64_t n, const char *one, const char *many)
 	return n == 1 ? one : many;
 }
 
+/* The end of a row: its JSON object, its text line. */
+static void row_end(struct tbl *t)
+{
+	pr_close_object(t->p);
+	tbl_end_row(t);
+}
+
+/* The columns of figure_cells(). */
+/* clang-format off */
+#define FIGURE_COLS \
+	{ .head = "TOTAL" }, { .head = "FD-ONLY" }, { .head = "MAPPED" }, \
+	{ .head = "PSS" }
+/* clang-format on */
+
+/* The cells of the byte figures of a process or of one of its groups. */
+static void figure_cells(struct tbl *t, uint64_t bytes, uint64_t fd_only,
+			 uint64_t mapped, uint64_t pss)
+{
+	cell_bytes(t, "bytes", bytes);
+	cell_bytes(t, "fd_only_bytes", fd_only);
+	cell_bytes(t, "mapped_bytes", mapped);
+	cell_bytes(t, "pss_bytes", pss);
+}
+
+/* The key cell of a group: a tag ("-": unnamed) or an exporter ("?"). */
+static void key_cell(struct tbl *t, const char *key, bool tag)
+{
+	cell_str(t, tag ? "tag" : "exporter", key, tag ? "-" : "?");
+}
+
+/*
+ * tbl_run() of @cols, whose first column is the key of the groups: its
+ * head is TAG or EXPORTER.
+ */
+static void keyed_tbl_run(struct printer *p, const struct tcol *cols,
+			  unsigned int n, bool tag, rows_fn *rows,
+			  const void *arg)
+{
+	struct tcol c[TBL_COLS];
+
+	memcpy(c, cols, n * sizeof(*c));
+	c[0].head = tag ? "TAG" : "EXPORTER";
+	tbl_run(p, c, n, rows, arg);
+}
+
 /* ---- processes ---------------------------------------------------------- */
 
 static const struct tcol proc_cols[] = {
 	{ .head = "PID" },     { .head = "COMM", .left = true },
 	{ .head = "BUFFERS" }, { .head = "FDS" },
-	{ .head = "VMAS" },    { .head = "TOTAL" },
-	{ .head = "FD-ONLY" }, { .head = "MAPPED" },
-	{ .head = "PSS" },
+	{ .head = "VMAS" },    FIGURE_COLS,
 };
 
 /* The members of a process's summary; the cells of its row. */
@@ -68,10 +111,8 @@ static void proc_cells(struct tbl *t, const struct mtc_dmabuf_proc *p)
 	cell_u64(t, "buffers", p->n_buffers);
 	cell_u64(t, "fds", p->n_fds);
 	cell_u64(t, "vmas", p->n_vmas);
-	cell_bytes(t, "bytes", p->bytes);
-	cell_bytes(t, "fd_only_bytes", p->fd_only_bytes);
-	cell_bytes(t, "mapped_bytes", p->mapped_bytes);
-	cell_bytes(t, "pss_bytes", p->pss_bytes);
+	figure_cells(t, p->bytes, p->fd_only_bytes, p->mapped_bytes,
+		     p->pss_bytes);
 }
 
 static void proc_rows(struct tbl *t, const void *arg)
@@ -81,34 +122,52 @@ static void proc_rows(struct tbl *t, const void *arg)
 	for (p = mtc_dmabuf_scan_procs(arg); p; p = p->next) {
 		pr_open_object(t->p, NULL);
 		proc_cells(t, p);
-		pr_close_object(t->p);
-		tbl_end_row(t);
+		row_end(t);
 	}
 }
 
 /* ---- one process -------------------------------------------------------- */
 
+/* The columns of buffer_cells() and of hold_cells(). */
+/* clang-format off */
+#define BUFFER_COLS \
+	{ .head = "INODE" }, { .head = "SIZE" }, \
+	{ .head = "EXPORTER", .left = true }, { .head = "NAME", .left = true }
+#define HOLD_COLS \
+	{ .head = "FDS" }, { .head = "VMAS" }, { .head = "MAPPED" }, \
+	{ .head = "PSS" }
+/* clang-format on */
+
 static const struct tcol held_cols[] = {
-	{ .head = "INODE" },
-	{ .head = "SIZE" },
-	{ .head = "EXPORTER", .left = true },
-	{ .head = "NAME", .left = true },
-	{ .head = "FDS" },
-	{ .head = "VMAS" },
-	{ .head = "MAPPED" },
-	{ .head = "PSS" },
+	BUFFER_COLS,
+	HOLD_COLS,
 	{ .head = "OTHER HOLDERS", .left = true },
 };
+
+/* Members and cells of a buffer: what it is. */
+static void buffer_cells(struct tbl *t, const struct mtc_dmabuf_buffer *b)
+{
+	cell_u64(t, "inode", b->inode);
+	cell_size(t, b);
+	cell_str(t, "exporter", b->exp_name, "?");
+	cell_str(t, "name", b->name, "-");
+}
+
+/* Members and cells of a hold (of a buffer, by a process): how. */
+static void hold_cells(struct tbl *t, const struct mtc_dmabuf_holder *h)
+{
+	cell_u64(t, "fds", h->n_fds);
+	cell_u64(t, "vmas", h->n_vmas);
+	cell_bytes(t, "mapped_bytes", h->mapped_bytes);
+	cell_bytes(t, "pss_bytes", h->pss_bytes);
+}
 
 /* Members and cells of a holder (of a buffer, by a process). */
 static void holder_cells(struct tbl *t, const struct mtc_dmabuf_holder *h)
 {
 	cell_u64(t, "pid", h->pid);
 	cell_str(t, "comm", h->comm, "?");
-	cell_u64(t, "fds", h->n_fds);
-	cell_u64(t, "vmas", h->n_vmas);
-	cell_bytes(t, "mapped_bytes", h->mapped_bytes);
-	cell_bytes(t, "pss_bytes", h->pss_bytes);
+	hold_cells(t, h);
 }
 
 /*
@@ -147,14 +206,8 @@ static void held_rows(struct tbl *t, const void *arg)
 	for (h = p->holders; h; h = h->next_in_proc) {
 		b = h->buffer;
 		pr_open_object(t->p, NULL);
-		cell_u64(t, "inode", b->inode);
-		cell_size(t, b);
-		cell_str(t, "exporter", b->exp_name, "?");
-		cell_str(t, "name", b->name, "-");
-		cell_u64(t, "fds", h->n_fds);
-		cell_u64(t, "vmas", h->n_vmas);
-		cell_bytes(t, "mapped_bytes", h->mapped_bytes);
-		cell_bytes(t, "pss_bytes", h->pss_bytes);
+		buffer_cells(t, b);
+		hold_cells(t, h);
 		if (t->p->json) {
 			pr_open_array(t->p, "other_holders");
 			for (o = b->holders; o; o = o->next) {
@@ -168,27 +221,14 @@ static void held_rows(struct tbl *t, const void *arg)
 		} else {
 			other_holders_text(t, h);
 		}
-		pr_close_object(t->p);
-		tbl_end_row(t);
+		row_end(t);
 	}
 }
 
-static const struct tcol exp_group_cols[] = {
-	{ .head = "EXPORTER", .left = true },
+static const struct tcol group_cols[] = {
+	{ .head = NULL, .left = true }, /* TAG or EXPORTER: keyed_tbl_run() */
 	{ .head = "BUFFERS" },
-	{ .head = "TOTAL" },
-	{ .head = "FD-ONLY" },
-	{ .head = "MAPPED" },
-	{ .head = "PSS" },
-};
-
-static const struct tcol tag_group_cols[] = {
-	{ .head = "TAG", .left = true },
-	{ .head = "BUFFERS" },
-	{ .head = "TOTAL" },
-	{ .head = "FD-ONLY" },
-	{ .head = "MAPPED" },
-	{ .head = "PSS" },
+	FIGURE_COLS,
 };
 
 struct groups_arg {
@@ -203,15 +243,11 @@ static void group_rows(struct tbl *t, const void *arg)
 
 	for (g = a->first; g; g = g->next) {
 		pr_open_object(t->p, NULL);
-		cell_str(t, a->tag ? "tag" : "exporter", g->key,
-			 a->tag ? "-" : "?");
+		key_cell(t, g->key, a->tag);
 		cell_u64(t, "buffers", g->n_buffers);
-		cell_bytes(t, "bytes", g->bytes);
-		cell_bytes(t, "fd_only_bytes", g->fd_only_bytes);
-		cell_bytes(t, "mapped_bytes", g->mapped_bytes);
-		cell_bytes(t, "pss_bytes", g->pss_bytes);
-		pr_close_object(t->p);
-		tbl_end_row(t);
+		figure_cells(t, g->bytes, g->fd_only_bytes, g->mapped_bytes,
+			     g->pss_bytes);
+		row_end(t);
 	}
 }
 
@@ -226,8 +262,8 @@ static void proc_groups(struct printer *p, const struct mtc_dmabuf_proc *proc,
 	pr_open_array(p, tag ? "by_tag" : "by_exporter");
 	if (a.first) {
 		blank_line(p);
-		tbl_run(p, tag ? tag_group_cols : exp_group_cols,
-			N_COLS(tag_group_cols), group_rows, &a);
+		keyed_tbl_run(p, group_cols, N_COLS(group_cols), tag,
+			      group_rows, &a);
 	}
 	pr_close_array(p);
 }
@@ -389,19 +425,8 @@ static int make_sgroups(const struct mtc_dmabuf_scan *s, struct sgroups *sg)
 	return 0;
 }
 
-static const struct tcol sys_exp_cols[] = {
-	{ .head = "EXPORTER", .left = true },
-	{ .head = "BUFFERS" },
-	{ .head = "PROCS" },
-	{ .head = "FDS" },
-	{ .head = "VMAS" },
-	{ .head = "TOTAL" },
-	{ .head = "MAPPED" },
-	{ .head = "FD-ONLY" },
-};
-
-static const struct tcol sys_tag_cols[] = {
-	{ .head = "TAG", .left = true },
+static const struct tcol sgroup_cols[] = {
+	{ .head = NULL, .left = true }, /* TAG or EXPORTER: keyed_tbl_run() */
 	{ .head = "BUFFERS" },
 	{ .head = "PROCS" },
 	{ .head = "FDS" },
@@ -418,8 +443,7 @@ static void sgroup_rows(struct tbl *t, const void *arg)
 
 	for (g = sg->g; g < sg->g + sg->n; g++) {
 		pr_open_object(t->p, NULL);
-		cell_str(t, sg->tag ? "tag" : "exporter", g->key,
-			 sg->tag ? "-" : "?");
+		key_cell(t, g->key, sg->tag);
 		cell_u64(t, "buffers", g->n_buffers);
 		cell_u64(t, "processes", g->n_procs);
 		cell_u64(t, "fds", g->n_fds);
@@ -427,25 +451,19 @@ static void sgroup_rows(struct tbl *t, const void *arg)
 		cell_bytes(t, "bytes", g->bytes);
 		cell_bytes(t, "mapped_bytes", g->mapped_bytes);
 		cell_bytes(t, "fd_only_bytes", g->fd_only_bytes);
-		pr_close_object(t->p);
-		tbl_end_row(t);
+		row_end(t);
 	}
 }
 
 /* ---- buffers ------------------------------------------------------------ */
 
 static const struct tcol buffer_cols[] = {
-	{ .head = "INODE" },
-	{ .head = "SIZE" },
-	{ .head = "EXPORTER", .left = true },
-	{ .head = "NAME", .left = true },
+	BUFFER_COLS,
 	{ .head = "PROCS" },
+	/* and per holder: */
 	{ .head = "PID" },
 	{ .head = "COMM", .left = true },
-	{ .head = "FDS" },
-	{ .head = "VMAS" },
-	{ .head = "MAPPED" },
-	{ .head = "PSS" },
+	HOLD_COLS,
 };
 
 /* The buffers to list: all, or those of one process (NULL: all). */
@@ -467,10 +485,7 @@ static void buffer_rows(struct tbl *t, const void *arg)
 		      mtc_dmabuf_scan_buffers(a->s);
 	while (b) {
 		pr_open_object(t->p, NULL);
-		cell_u64(t, "inode", b->inode);
-		cell_size(t, b);
-		cell_str(t, "exporter", b->exp_name, "?");
-		cell_str(t, "name", b->name, "-");
+		buffer_cells(t, b);
 		if (!t->p->json) {
 			*put_u64(n, b->n_holders) = '\0';
 			tbl_text(t, n);
@@ -483,8 +498,7 @@ static void buffer_rows(struct tbl *t, const void *arg)
 				cell_blank(t);
 			pr_open_object(t->p, NULL);
 			holder_cells(t, h);
-			pr_close_object(t->p);
-			tbl_end_row(t);
+			row_end(t);
 		}
 		if (!b->holders) /* never: the scan drops such buffers */
 			tbl_end_row(t);
@@ -554,8 +568,7 @@ static void unreadable_rows(struct tbl *t, const void *arg)
 		name = strerrorname_np(u->errnum);
 		pr_str(t->p, PR_JSON, "error", NULL, name ?: "");
 		cell_str(t, "message", strerror(u->errnum), "?");
-		pr_close_object(t->p);
-		tbl_end_row(t);
+		row_end(t);
 	}
 }
 
@@ -670,8 +683,8 @@ int buffers_print(struct printer *p, const struct mtc_dmabuf_scan *s,
 	} else {
 		pr_open_array(p, sg.tag ? "tags" : "exporters");
 		if (sg.n)
-			tbl_run(p, sg.tag ? sys_tag_cols : sys_exp_cols,
-				N_COLS(sys_exp_cols), sgroup_rows, &sg);
+			keyed_tbl_run(p, sgroup_cols, N_COLS(sgroup_cols),
+				      sg.tag, sgroup_rows, &sg);
 		else
 			nothing(p, s, "no dma-buf is held",
 				"no dma-buf is held by the processes that could be read");

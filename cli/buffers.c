@@ -197,7 +197,7 @@ int cmd_buffers(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{}
 	};
-	bool json = false, pretty = false, exact = false;
+	struct cli_output out = {};
 	struct buffers_view view = { .by = BY_PROCESS };
 	struct mtc_dmabuf_scan *scan = NULL;
 	const char *root = "/proc";
@@ -228,20 +228,10 @@ int cmd_buffers(int argc, char **argv)
 		case OPT_PROC_ROOT:
 			root = optarg;
 			break;
-		case 'j':
-			json = true;
-			break;
-		case 'p':
-			json = pretty = true;
-			break;
-		case 'b':
-			exact = true;
-			break;
-		case 'h':
-			buffers_usage(stdout);
-			return EXIT_OK;
 		default:
-			return cli_usage_err("buffers", "invalid option");
+			ret = cli_output_opt(c, &out, "buffers", buffers_usage);
+			if (ret != CLI_OPT_NEXT)
+				return ret;
 		}
 	}
 	if (optind < argc)
@@ -257,7 +247,7 @@ int cmd_buffers(int argc, char **argv)
 			     0;
 	if (ret)
 		goto out;
-	pr_init(&p, stdout, json, pretty, exact);
+	pr_init(&p, stdout, out.json, out.pretty, out.exact);
 	err = buffers_print(&p, scan, &view);
 	if (err < 0) {
 		cli_err("cannot print the buffers: %s", strerror(-err));

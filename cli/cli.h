@@ -72,6 +72,29 @@ int cli_path_of_id(struct mtc_handle *h, uint64_t id, char *path, size_t size);
 /* The "Exit status" section of every --help. */
 void cli_print_exit_codes(FILE *f);
 
+/* The output options of the subcommands that print: -j, -p, -b. */
+struct cli_output {
+	bool json, pretty, exact;
+};
+
+/* cli_output_opt(): an option it noted; parse on. */
+#define CLI_OPT_NEXT (-1)
+
+/**
+ * cli_output_opt() - the options every printing subcommand shares
+ * @c: getopt_long()'s return, none of the subcommand's own options
+ * @o: where -j (--json), -p (--pretty, implies --json) and -b (--bytes)
+ *	are noted
+ * @sub: the subcommand, for the usage error
+ * @usage: prints its --help
+ *
+ * -h prints @usage on stdout; anything else is a usage error.
+ *
+ * Return: CLI_OPT_NEXT after -j, -p or -b, else the exit code to return.
+ */
+int cli_output_opt(int c, struct cli_output *o, const char *sub,
+		   void (*usage)(FILE *f));
+
 /* "root", "node", "alloc" or "unknown". */
 const char *cli_kind_name(uint32_t kind);
 

@@ -77,6 +77,27 @@ int cli_open(struct mtc_handle **h)
 	return err;
 }
 
+int cli_output_opt(int c, struct cli_output *o, const char *sub,
+		   void (*usage)(FILE *f))
+{
+	switch (c) {
+	case 'j':
+		o->json = true;
+		return CLI_OPT_NEXT;
+	case 'p':
+		o->json = o->pretty = true;
+		return CLI_OPT_NEXT;
+	case 'b':
+		o->exact = true;
+		return CLI_OPT_NEXT;
+	case 'h':
+		usage(stdout);
+		return EXIT_OK;
+	default:
+		return cli_usage_err(sub, "invalid option");
+	}
+}
+
 const char *cli_kind_name(uint32_t kind)
 {
 	switch (kind) {

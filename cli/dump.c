@@ -316,7 +316,7 @@ int cmd_dump(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{}
 	};
-	bool json = false, pretty = false, exact = false;
+	struct cli_output out = {};
 	char top_path[CLI_PATH_MAX] = "";
 	struct dump_ctx *ctx = NULL;
 	struct mtc_handle *h = NULL;
@@ -346,20 +346,10 @@ int cmd_dump(int argc, char **argv)
 						     "invalid sort key '%s' (size, name or peak)",
 						     optarg);
 			break;
-		case 'j':
-			json = true;
-			break;
-		case 'p':
-			json = pretty = true;
-			break;
-		case 'b':
-			exact = true;
-			break;
-		case 'h':
-			dump_usage(stdout);
-			return EXIT_OK;
 		default:
-			return cli_usage_err("dump", "invalid option");
+			ret = cli_output_opt(c, &out, "dump", dump_usage);
+			if (ret != CLI_OPT_NEXT)
+				return ret;
 		}
 	}
 	if (optind < argc)
@@ -385,7 +375,7 @@ int cmd_dump(int argc, char **argv)
 		goto fail;
 	}
 	ctx->sort = sort;
-	pr_init(&ctx->p, stdout, json, pretty, exact);
+	pr_init(&ctx->p, stdout, out.json, out.pretty, out.exact);
 	err = dump_print(ctx, tree, top_path);
 	if (err < 0) {
 		cli_err("cannot print the dump: %s", strerror(-err));

@@ -110,8 +110,31 @@ struct view_case {
  * processes 10 and 20), camera = 200, p = 500, vid = 400; exporters:
  * "" = 300 + 500 (36864, 20 and 40), drm = 400, system = 100 + 200.
  */
-/* The expected output, line by line. */
+/* The expected output, line by line; the main tree's common parts once. */
 /* clang-format off */
+/* Text: the main tree's system totals, after a view. */
+#define MAIN_TOTALS \
+	"\n" \
+	"total: 5 buffers, 1097728: 1093632 mapped, 4096 fd-only (each buffer counted once); held by 4 processes\n" \
+	"scanned 6 processes: 1 vanished during the scan, 1 unreadable\n"
+
+/* Text: its note on process 40, last. */
+#define MAIN_NOTE \
+	"\n" \
+	"note: 1 process could not be read (or only in part), so dma-bufs it holds may be missing above.\n" \
+	"PID  COMM    WHAT    ERROR\n" \
+	" 40  locked  fdinfo  Not a directory\n"
+
+/* JSON: its "totals" and "unreadable", after a view's member. */
+#define MAIN_JSON_TAIL \
+	",\"totals\":{\"buffers\":5,\"bytes\":1097728,\"mapped_bytes\":1093632,\"fd_only_bytes\":4096,\"processes\":4,\"scanned\":6,\"vanished\":1,\"unreadable\":1,\"malformed\":0},\"unreadable\":[{\"pid\":40,\"comm\":\"locked\",\"what\":\"fdinfo\",\"error\":\"ENOTDIR\",\"message\":\"Not a directory\"}]}\n"
+
+/* Text: the first line of --pid 20, and of --pid 70 (holds nothing). */
+#define PID20_HEADER \
+	"process 20 (compositor): 3 buffers, 1 fd, 3 vmas; total 1.0 MiB, fd-only 8.0 KiB, mapped 1.0 MiB, PSS 548.0 KiB\n"
+#define PID70_HEADER \
+	"process 70 (idle) holds no dma-buf\n"
+
 static const struct view_case cases[] = {
 	{ TREE_MAIN, BY_PROCESS, 0, NULL, false, true,
 	  "main: processes, text, exact bytes",
@@ -120,19 +143,13 @@ static const struct view_case cases[] = {
 	" 20  compositor        3    1     3  1089536     8192  1097728  561152\n"
 	" 30  d\303\251codeur          1    2     1  1048576        0   524288  524288\n"
 	" 40  locked            1    0     1     4096        0     4096    4096\n"
-	"\n"
-	"total: 5 buffers, 1097728: 1093632 mapped, 4096 fd-only (each buffer counted once); held by 4 processes\n"
-	"scanned 6 processes: 1 vanished during the scan, 1 unreadable\n"
-	"\n"
-	"note: 1 process could not be read (or only in part), so dma-bufs it holds may be missing above.\n"
-	"PID  COMM    WHAT    ERROR\n"
-	" 40  locked  fdinfo  Not a directory\n" },
+	MAIN_TOTALS MAIN_NOTE },
 	{ TREE_MAIN, BY_PROCESS, 0, NULL, true, false,
 	  "main: processes, JSON",
-	"{\"processes\":[{\"pid\":10,\"comm\":\"camera-hal\",\"complete\":true,\"buffers\":2,\"fds\":2,\"vmas\":1,\"bytes\":12288,\"fd_only_bytes\":4096,\"mapped_bytes\":8192,\"pss_bytes\":8192},{\"pid\":20,\"comm\":\"compositor\",\"complete\":true,\"buffers\":3,\"fds\":1,\"vmas\":3,\"bytes\":1089536,\"fd_only_bytes\":8192,\"mapped_bytes\":1097728,\"pss_bytes\":561152},{\"pid\":30,\"comm\":\"d\303\251codeur\",\"complete\":true,\"buffers\":1,\"fds\":2,\"vmas\":1,\"bytes\":1048576,\"fd_only_bytes\":0,\"mapped_bytes\":524288,\"pss_bytes\":524288},{\"pid\":40,\"comm\":\"locked\",\"complete\":false,\"buffers\":1,\"fds\":0,\"vmas\":1,\"bytes\":4096,\"fd_only_bytes\":0,\"mapped_bytes\":4096,\"pss_bytes\":4096}],\"totals\":{\"buffers\":5,\"bytes\":1097728,\"mapped_bytes\":1093632,\"fd_only_bytes\":4096,\"processes\":4,\"scanned\":6,\"vanished\":1,\"unreadable\":1,\"malformed\":0},\"unreadable\":[{\"pid\":40,\"comm\":\"locked\",\"what\":\"fdinfo\",\"error\":\"ENOTDIR\",\"message\":\"Not a directory\"}]}\n" },
+	"{\"processes\":[{\"pid\":10,\"comm\":\"camera-hal\",\"complete\":true,\"buffers\":2,\"fds\":2,\"vmas\":1,\"bytes\":12288,\"fd_only_bytes\":4096,\"mapped_bytes\":8192,\"pss_bytes\":8192},{\"pid\":20,\"comm\":\"compositor\",\"complete\":true,\"buffers\":3,\"fds\":1,\"vmas\":3,\"bytes\":1089536,\"fd_only_bytes\":8192,\"mapped_bytes\":1097728,\"pss_bytes\":561152},{\"pid\":30,\"comm\":\"d\303\251codeur\",\"complete\":true,\"buffers\":1,\"fds\":2,\"vmas\":1,\"bytes\":1048576,\"fd_only_bytes\":0,\"mapped_bytes\":524288,\"pss_bytes\":524288},{\"pid\":40,\"comm\":\"locked\",\"complete\":false,\"buffers\":1,\"fds\":0,\"vmas\":1,\"bytes\":4096,\"fd_only_bytes\":0,\"mapped_bytes\":4096,\"pss_bytes\":4096}]" MAIN_JSON_TAIL },
 	{ TREE_MAIN, BY_PROCESS, 20, NULL, false, false,
 	  "main: --pid 20, text, human units",
-	"process 20 (compositor): 3 buffers, 1 fd, 3 vmas; total 1.0 MiB, fd-only 8.0 KiB, mapped 1.0 MiB, PSS 548.0 KiB\n"
+	PID20_HEADER
 	"\n"
 	"INODE        SIZE  EXPORTER  NAME    FDS  VMAS    MAPPED        PSS  OTHER HOLDERS\n"
 	"  200     8.0 KiB  system    camera    1     0       0 B    4.0 KiB  camera-hal:10\n"
@@ -148,13 +165,10 @@ static const struct view_case cases[] = {
 	"-             1  32.0 KiB      0 B  48.0 KiB   32.0 KiB\n"
 	"camera        1   8.0 KiB  8.0 KiB       0 B    4.0 KiB\n"
 	"vid           1   1.0 MiB      0 B   1.0 MiB  512.0 KiB\n"
-	"\n"
-	"note: 1 process could not be read (or only in part), so dma-bufs it holds may be missing above.\n"
-	"PID  COMM    WHAT    ERROR\n"
-	" 40  locked  fdinfo  Not a directory\n" },
+	MAIN_NOTE },
 	{ TREE_MAIN, BY_PROCESS, 20, NULL, true, false,
 	  "main: --pid 20, JSON",
-	"{\"process\":{\"pid\":20,\"comm\":\"compositor\",\"complete\":true,\"buffers\":3,\"fds\":1,\"vmas\":3,\"bytes\":1089536,\"fd_only_bytes\":8192,\"mapped_bytes\":1097728,\"pss_bytes\":561152,\"held\":[{\"inode\":200,\"size\":8192,\"size_estimated\":false,\"exporter\":\"system\",\"name\":\"camera\",\"fds\":1,\"vmas\":0,\"mapped_bytes\":0,\"pss_bytes\":4096,\"other_holders\":[{\"pid\":10,\"comm\":\"camera-hal\",\"fds\":1,\"vmas\":1,\"mapped_bytes\":8192,\"pss_bytes\":4096}]},{\"inode\":300,\"size\":32768,\"size_estimated\":true,\"exporter\":\"\",\"name\":\"\",\"fds\":0,\"vmas\":2,\"mapped_bytes\":49152,\"pss_bytes\":32768,\"other_holders\":[]},{\"inode\":400,\"size\":1048576,\"size_estimated\":false,\"exporter\":\"drm\",\"name\":\"vid\",\"fds\":0,\"vmas\":1,\"mapped_bytes\":1048576,\"pss_bytes\":524288,\"other_holders\":[{\"pid\":30,\"comm\":\"d\303\251codeur\",\"fds\":2,\"vmas\":1,\"mapped_bytes\":524288,\"pss_bytes\":524288}]}],\"by_exporter\":[{\"exporter\":\"\",\"buffers\":1,\"bytes\":32768,\"fd_only_bytes\":0,\"mapped_bytes\":49152,\"pss_bytes\":32768},{\"exporter\":\"drm\",\"buffers\":1,\"bytes\":1048576,\"fd_only_bytes\":0,\"mapped_bytes\":1048576,\"pss_bytes\":524288},{\"exporter\":\"system\",\"buffers\":1,\"bytes\":8192,\"fd_only_bytes\":8192,\"mapped_bytes\":0,\"pss_bytes\":4096}],\"by_tag\":[{\"tag\":\"\",\"buffers\":1,\"bytes\":32768,\"fd_only_bytes\":0,\"mapped_bytes\":49152,\"pss_bytes\":32768},{\"tag\":\"camera\",\"buffers\":1,\"bytes\":8192,\"fd_only_bytes\":8192,\"mapped_bytes\":0,\"pss_bytes\":4096},{\"tag\":\"vid\",\"buffers\":1,\"bytes\":1048576,\"fd_only_bytes\":0,\"mapped_bytes\":1048576,\"pss_bytes\":524288}]},\"totals\":{\"buffers\":5,\"bytes\":1097728,\"mapped_bytes\":1093632,\"fd_only_bytes\":4096,\"processes\":4,\"scanned\":6,\"vanished\":1,\"unreadable\":1,\"malformed\":0},\"unreadable\":[{\"pid\":40,\"comm\":\"locked\",\"what\":\"fdinfo\",\"error\":\"ENOTDIR\",\"message\":\"Not a directory\"}]}\n" },
+	"{\"process\":{\"pid\":20,\"comm\":\"compositor\",\"complete\":true,\"buffers\":3,\"fds\":1,\"vmas\":3,\"bytes\":1089536,\"fd_only_bytes\":8192,\"mapped_bytes\":1097728,\"pss_bytes\":561152,\"held\":[{\"inode\":200,\"size\":8192,\"size_estimated\":false,\"exporter\":\"system\",\"name\":\"camera\",\"fds\":1,\"vmas\":0,\"mapped_bytes\":0,\"pss_bytes\":4096,\"other_holders\":[{\"pid\":10,\"comm\":\"camera-hal\",\"fds\":1,\"vmas\":1,\"mapped_bytes\":8192,\"pss_bytes\":4096}]},{\"inode\":300,\"size\":32768,\"size_estimated\":true,\"exporter\":\"\",\"name\":\"\",\"fds\":0,\"vmas\":2,\"mapped_bytes\":49152,\"pss_bytes\":32768,\"other_holders\":[]},{\"inode\":400,\"size\":1048576,\"size_estimated\":false,\"exporter\":\"drm\",\"name\":\"vid\",\"fds\":0,\"vmas\":1,\"mapped_bytes\":1048576,\"pss_bytes\":524288,\"other_holders\":[{\"pid\":30,\"comm\":\"d\303\251codeur\",\"fds\":2,\"vmas\":1,\"mapped_bytes\":524288,\"pss_bytes\":524288}]}],\"by_exporter\":[{\"exporter\":\"\",\"buffers\":1,\"bytes\":32768,\"fd_only_bytes\":0,\"mapped_bytes\":49152,\"pss_bytes\":32768},{\"exporter\":\"drm\",\"buffers\":1,\"bytes\":1048576,\"fd_only_bytes\":0,\"mapped_bytes\":1048576,\"pss_bytes\":524288},{\"exporter\":\"system\",\"buffers\":1,\"bytes\":8192,\"fd_only_bytes\":8192,\"mapped_bytes\":0,\"pss_bytes\":4096}],\"by_tag\":[{\"tag\":\"\",\"buffers\":1,\"bytes\":32768,\"fd_only_bytes\":0,\"mapped_bytes\":49152,\"pss_bytes\":32768},{\"tag\":\"camera\",\"buffers\":1,\"bytes\":8192,\"fd_only_bytes\":8192,\"mapped_bytes\":0,\"pss_bytes\":4096},{\"tag\":\"vid\",\"buffers\":1,\"bytes\":1048576,\"fd_only_bytes\":0,\"mapped_bytes\":1048576,\"pss_bytes\":524288}]}" MAIN_JSON_TAIL },
 	{ TREE_MAIN, BY_TAG, 0, NULL, false, true,
 	  "main: --by tag, text, exact bytes",
 	"TAG     BUFFERS  PROCS  FDS  VMAS    TOTAL   MAPPED  FD-ONLY\n"
@@ -162,32 +176,20 @@ static const struct view_case cases[] = {
 	"camera        1      2    2     1     8192     8192        0\n"
 	"p             1      1    0     1     4096     4096        0\n"
 	"vid           1      2    2     2  1048576  1048576        0\n"
-	"\n"
-	"total: 5 buffers, 1097728: 1093632 mapped, 4096 fd-only (each buffer counted once); held by 4 processes\n"
-	"scanned 6 processes: 1 vanished during the scan, 1 unreadable\n"
-	"\n"
-	"note: 1 process could not be read (or only in part), so dma-bufs it holds may be missing above.\n"
-	"PID  COMM    WHAT    ERROR\n"
-	" 40  locked  fdinfo  Not a directory\n" },
+	MAIN_TOTALS MAIN_NOTE },
 	{ TREE_MAIN, BY_TAG, 0, NULL, true, false,
 	  "main: --by tag, JSON",
-	"{\"tags\":[{\"tag\":\"\",\"buffers\":2,\"processes\":2,\"fds\":1,\"vmas\":2,\"bytes\":36864,\"mapped_bytes\":32768,\"fd_only_bytes\":4096},{\"tag\":\"camera\",\"buffers\":1,\"processes\":2,\"fds\":2,\"vmas\":1,\"bytes\":8192,\"mapped_bytes\":8192,\"fd_only_bytes\":0},{\"tag\":\"p\",\"buffers\":1,\"processes\":1,\"fds\":0,\"vmas\":1,\"bytes\":4096,\"mapped_bytes\":4096,\"fd_only_bytes\":0},{\"tag\":\"vid\",\"buffers\":1,\"processes\":2,\"fds\":2,\"vmas\":2,\"bytes\":1048576,\"mapped_bytes\":1048576,\"fd_only_bytes\":0}],\"totals\":{\"buffers\":5,\"bytes\":1097728,\"mapped_bytes\":1093632,\"fd_only_bytes\":4096,\"processes\":4,\"scanned\":6,\"vanished\":1,\"unreadable\":1,\"malformed\":0},\"unreadable\":[{\"pid\":40,\"comm\":\"locked\",\"what\":\"fdinfo\",\"error\":\"ENOTDIR\",\"message\":\"Not a directory\"}]}\n" },
+	"{\"tags\":[{\"tag\":\"\",\"buffers\":2,\"processes\":2,\"fds\":1,\"vmas\":2,\"bytes\":36864,\"mapped_bytes\":32768,\"fd_only_bytes\":4096},{\"tag\":\"camera\",\"buffers\":1,\"processes\":2,\"fds\":2,\"vmas\":1,\"bytes\":8192,\"mapped_bytes\":8192,\"fd_only_bytes\":0},{\"tag\":\"p\",\"buffers\":1,\"processes\":1,\"fds\":0,\"vmas\":1,\"bytes\":4096,\"mapped_bytes\":4096,\"fd_only_bytes\":0},{\"tag\":\"vid\",\"buffers\":1,\"processes\":2,\"fds\":2,\"vmas\":2,\"bytes\":1048576,\"mapped_bytes\":1048576,\"fd_only_bytes\":0}]" MAIN_JSON_TAIL },
 	{ TREE_MAIN, BY_EXPORTER, 0, NULL, true, false,
 	  "main: --by exporter, JSON",
-	"{\"exporters\":[{\"exporter\":\"\",\"buffers\":2,\"processes\":2,\"fds\":0,\"vmas\":3,\"bytes\":36864,\"mapped_bytes\":36864,\"fd_only_bytes\":0},{\"exporter\":\"drm\",\"buffers\":1,\"processes\":2,\"fds\":2,\"vmas\":2,\"bytes\":1048576,\"mapped_bytes\":1048576,\"fd_only_bytes\":0},{\"exporter\":\"system\",\"buffers\":2,\"processes\":2,\"fds\":3,\"vmas\":1,\"bytes\":12288,\"mapped_bytes\":8192,\"fd_only_bytes\":4096}],\"totals\":{\"buffers\":5,\"bytes\":1097728,\"mapped_bytes\":1093632,\"fd_only_bytes\":4096,\"processes\":4,\"scanned\":6,\"vanished\":1,\"unreadable\":1,\"malformed\":0},\"unreadable\":[{\"pid\":40,\"comm\":\"locked\",\"what\":\"fdinfo\",\"error\":\"ENOTDIR\",\"message\":\"Not a directory\"}]}\n" },
+	"{\"exporters\":[{\"exporter\":\"\",\"buffers\":2,\"processes\":2,\"fds\":0,\"vmas\":3,\"bytes\":36864,\"mapped_bytes\":36864,\"fd_only_bytes\":0},{\"exporter\":\"drm\",\"buffers\":1,\"processes\":2,\"fds\":2,\"vmas\":2,\"bytes\":1048576,\"mapped_bytes\":1048576,\"fd_only_bytes\":0},{\"exporter\":\"system\",\"buffers\":2,\"processes\":2,\"fds\":3,\"vmas\":1,\"bytes\":12288,\"mapped_bytes\":8192,\"fd_only_bytes\":4096}]" MAIN_JSON_TAIL },
 	{ TREE_MAIN, BY_EXPORTER, 0, NULL, false, true,
 	  "main: --by exporter, text, exact bytes",
 	"EXPORTER  BUFFERS  PROCS  FDS  VMAS    TOTAL   MAPPED  FD-ONLY\n"
 	"?               2      2    0     3    36864    36864        0\n"
 	"drm             1      2    2     2  1048576  1048576        0\n"
 	"system          2      2    3     1    12288     8192     4096\n"
-	"\n"
-	"total: 5 buffers, 1097728: 1093632 mapped, 4096 fd-only (each buffer counted once); held by 4 processes\n"
-	"scanned 6 processes: 1 vanished during the scan, 1 unreadable\n"
-	"\n"
-	"note: 1 process could not be read (or only in part), so dma-bufs it holds may be missing above.\n"
-	"PID  COMM    WHAT    ERROR\n"
-	" 40  locked  fdinfo  Not a directory\n" },
+	MAIN_TOTALS MAIN_NOTE },
 	{ TREE_MAIN, BY_BUFFER, 0, NULL, false, true,
 	  "main: --by buffer, text, exact bytes",
 	"INODE     SIZE  EXPORTER  NAME    PROCS  PID  COMM        FDS  VMAS   MAPPED     PSS\n"
@@ -198,19 +200,13 @@ static const struct view_case cases[] = {
 	"  400  1048576  drm       vid         2   20  compositor    0     1  1048576  524288\n"
 	"                                          30  d\303\251codeur      2     1   524288  524288\n"
 	"  500   >=4096  ?         p           1   40  locked        0     1     4096    4096\n"
-	"\n"
-	"total: 5 buffers, 1097728: 1093632 mapped, 4096 fd-only (each buffer counted once); held by 4 processes\n"
-	"scanned 6 processes: 1 vanished during the scan, 1 unreadable\n"
-	"\n"
-	"note: 1 process could not be read (or only in part), so dma-bufs it holds may be missing above.\n"
-	"PID  COMM    WHAT    ERROR\n"
-	" 40  locked  fdinfo  Not a directory\n" },
+	MAIN_TOTALS MAIN_NOTE },
 	{ TREE_MAIN, BY_BUFFER, 0, NULL, true, false,
 	  "main: --by buffer, JSON",
-	"{\"buffers\":[{\"inode\":100,\"size\":4096,\"size_estimated\":false,\"exporter\":\"system\",\"name\":\"\",\"fds\":1,\"vmas\":0,\"holders\":[{\"pid\":10,\"comm\":\"camera-hal\",\"fds\":1,\"vmas\":0,\"mapped_bytes\":0,\"pss_bytes\":4096}]},{\"inode\":200,\"size\":8192,\"size_estimated\":false,\"exporter\":\"system\",\"name\":\"camera\",\"fds\":2,\"vmas\":1,\"holders\":[{\"pid\":10,\"comm\":\"camera-hal\",\"fds\":1,\"vmas\":1,\"mapped_bytes\":8192,\"pss_bytes\":4096},{\"pid\":20,\"comm\":\"compositor\",\"fds\":1,\"vmas\":0,\"mapped_bytes\":0,\"pss_bytes\":4096}]},{\"inode\":300,\"size\":32768,\"size_estimated\":true,\"exporter\":\"\",\"name\":\"\",\"fds\":0,\"vmas\":2,\"holders\":[{\"pid\":20,\"comm\":\"compositor\",\"fds\":0,\"vmas\":2,\"mapped_bytes\":49152,\"pss_bytes\":32768}]},{\"inode\":400,\"size\":1048576,\"size_estimated\":false,\"exporter\":\"drm\",\"name\":\"vid\",\"fds\":2,\"vmas\":2,\"holders\":[{\"pid\":20,\"comm\":\"compositor\",\"fds\":0,\"vmas\":1,\"mapped_bytes\":1048576,\"pss_bytes\":524288},{\"pid\":30,\"comm\":\"d\303\251codeur\",\"fds\":2,\"vmas\":1,\"mapped_bytes\":524288,\"pss_bytes\":524288}]},{\"inode\":500,\"size\":4096,\"size_estimated\":true,\"exporter\":\"\",\"name\":\"p\",\"fds\":0,\"vmas\":1,\"holders\":[{\"pid\":40,\"comm\":\"locked\",\"fds\":0,\"vmas\":1,\"mapped_bytes\":4096,\"pss_bytes\":4096}]}],\"totals\":{\"buffers\":5,\"bytes\":1097728,\"mapped_bytes\":1093632,\"fd_only_bytes\":4096,\"processes\":4,\"scanned\":6,\"vanished\":1,\"unreadable\":1,\"malformed\":0},\"unreadable\":[{\"pid\":40,\"comm\":\"locked\",\"what\":\"fdinfo\",\"error\":\"ENOTDIR\",\"message\":\"Not a directory\"}]}\n" },
+	"{\"buffers\":[{\"inode\":100,\"size\":4096,\"size_estimated\":false,\"exporter\":\"system\",\"name\":\"\",\"fds\":1,\"vmas\":0,\"holders\":[{\"pid\":10,\"comm\":\"camera-hal\",\"fds\":1,\"vmas\":0,\"mapped_bytes\":0,\"pss_bytes\":4096}]},{\"inode\":200,\"size\":8192,\"size_estimated\":false,\"exporter\":\"system\",\"name\":\"camera\",\"fds\":2,\"vmas\":1,\"holders\":[{\"pid\":10,\"comm\":\"camera-hal\",\"fds\":1,\"vmas\":1,\"mapped_bytes\":8192,\"pss_bytes\":4096},{\"pid\":20,\"comm\":\"compositor\",\"fds\":1,\"vmas\":0,\"mapped_bytes\":0,\"pss_bytes\":4096}]},{\"inode\":300,\"size\":32768,\"size_estimated\":true,\"exporter\":\"\",\"name\":\"\",\"fds\":0,\"vmas\":2,\"holders\":[{\"pid\":20,\"comm\":\"compositor\",\"fds\":0,\"vmas\":2,\"mapped_bytes\":49152,\"pss_bytes\":32768}]},{\"inode\":400,\"size\":1048576,\"size_estimated\":false,\"exporter\":\"drm\",\"name\":\"vid\",\"fds\":2,\"vmas\":2,\"holders\":[{\"pid\":20,\"comm\":\"compositor\",\"fds\":0,\"vmas\":1,\"mapped_bytes\":1048576,\"pss_bytes\":524288},{\"pid\":30,\"comm\":\"d\303\251codeur\",\"fds\":2,\"vmas\":1,\"mapped_bytes\":524288,\"pss_bytes\":524288}]},{\"inode\":500,\"size\":4096,\"size_estimated\":true,\"exporter\":\"\",\"name\":\"p\",\"fds\":0,\"vmas\":1,\"holders\":[{\"pid\":40,\"comm\":\"locked\",\"fds\":0,\"vmas\":1,\"mapped_bytes\":4096,\"pss_bytes\":4096}]}]" MAIN_JSON_TAIL },
 	{ TREE_MAIN, BY_BUFFER, 20, NULL, false, false,
 	  "main: --pid 20 --by buffer, text",
-	"process 20 (compositor): 3 buffers, 1 fd, 3 vmas; total 1.0 MiB, fd-only 8.0 KiB, mapped 1.0 MiB, PSS 548.0 KiB\n"
+	PID20_HEADER
 	"\n"
 	"INODE        SIZE  EXPORTER  NAME    PROCS  PID  COMM        FDS  VMAS     MAPPED        PSS\n"
 	"  200     8.0 KiB  system    camera      2   10  camera-hal    1     1    8.0 KiB    4.0 KiB\n"
@@ -218,30 +214,21 @@ static const struct view_case cases[] = {
 	"  300  >=32.0 KiB  ?         -           1   20  compositor    0     2   48.0 KiB   32.0 KiB\n"
 	"  400     1.0 MiB  drm       vid         2   20  compositor    0     1    1.0 MiB  512.0 KiB\n"
 	"                                             30  d\303\251codeur      2     1  512.0 KiB  512.0 KiB\n"
-	"\n"
-	"note: 1 process could not be read (or only in part), so dma-bufs it holds may be missing above.\n"
-	"PID  COMM    WHAT    ERROR\n"
-	" 40  locked  fdinfo  Not a directory\n" },
+	MAIN_NOTE },
 	{ TREE_MAIN, BY_TAG, 10, NULL, true, false,
 	  "main: --pid 10 --by tag, JSON",
-	"{\"process\":{\"pid\":10,\"comm\":\"camera-hal\",\"complete\":true,\"buffers\":2,\"fds\":2,\"vmas\":1,\"bytes\":12288,\"fd_only_bytes\":4096,\"mapped_bytes\":8192,\"pss_bytes\":8192,\"by_tag\":[{\"tag\":\"\",\"buffers\":1,\"bytes\":4096,\"fd_only_bytes\":4096,\"mapped_bytes\":0,\"pss_bytes\":4096},{\"tag\":\"camera\",\"buffers\":1,\"bytes\":8192,\"fd_only_bytes\":0,\"mapped_bytes\":8192,\"pss_bytes\":4096}]},\"totals\":{\"buffers\":5,\"bytes\":1097728,\"mapped_bytes\":1093632,\"fd_only_bytes\":4096,\"processes\":4,\"scanned\":6,\"vanished\":1,\"unreadable\":1,\"malformed\":0},\"unreadable\":[{\"pid\":40,\"comm\":\"locked\",\"what\":\"fdinfo\",\"error\":\"ENOTDIR\",\"message\":\"Not a directory\"}]}\n" },
+	"{\"process\":{\"pid\":10,\"comm\":\"camera-hal\",\"complete\":true,\"buffers\":2,\"fds\":2,\"vmas\":1,\"bytes\":12288,\"fd_only_bytes\":4096,\"mapped_bytes\":8192,\"pss_bytes\":8192,\"by_tag\":[{\"tag\":\"\",\"buffers\":1,\"bytes\":4096,\"fd_only_bytes\":4096,\"mapped_bytes\":0,\"pss_bytes\":4096},{\"tag\":\"camera\",\"buffers\":1,\"bytes\":8192,\"fd_only_bytes\":0,\"mapped_bytes\":8192,\"pss_bytes\":4096}]}" MAIN_JSON_TAIL },
 	{ TREE_MAIN, BY_PROCESS, 70, "idle", false, false,
 	  "main: --pid 70 (holds nothing), text",
-	"process 70 (idle) holds no dma-buf\n"
-	"\n"
-	"note: 1 process could not be read (or only in part), so dma-bufs it holds may be missing above.\n"
-	"PID  COMM    WHAT    ERROR\n"
-	" 40  locked  fdinfo  Not a directory\n" },
+	PID70_HEADER
+	MAIN_NOTE },
 	{ TREE_MAIN, BY_PROCESS, 70, "idle", true, false,
 	  "main: --pid 70 (holds nothing), JSON",
-	"{\"process\":{\"pid\":70,\"comm\":\"idle\",\"complete\":true,\"buffers\":0,\"fds\":0,\"vmas\":0,\"bytes\":0,\"fd_only_bytes\":0,\"mapped_bytes\":0,\"pss_bytes\":0,\"held\":[],\"by_exporter\":[],\"by_tag\":[]},\"totals\":{\"buffers\":5,\"bytes\":1097728,\"mapped_bytes\":1093632,\"fd_only_bytes\":4096,\"processes\":4,\"scanned\":6,\"vanished\":1,\"unreadable\":1,\"malformed\":0},\"unreadable\":[{\"pid\":40,\"comm\":\"locked\",\"what\":\"fdinfo\",\"error\":\"ENOTDIR\",\"message\":\"Not a directory\"}]}\n" },
+	"{\"process\":{\"pid\":70,\"comm\":\"idle\",\"complete\":true,\"buffers\":0,\"fds\":0,\"vmas\":0,\"bytes\":0,\"fd_only_bytes\":0,\"mapped_bytes\":0,\"pss_bytes\":0,\"held\":[],\"by_exporter\":[],\"by_tag\":[]}" MAIN_JSON_TAIL },
 	{ TREE_MAIN, BY_BUFFER, 70, "idle", false, false,
 	  "main: --pid 70 --by buffer (holds nothing), text",
-	"process 70 (idle) holds no dma-buf\n"
-	"\n"
-	"note: 1 process could not be read (or only in part), so dma-bufs it holds may be missing above.\n"
-	"PID  COMM    WHAT    ERROR\n"
-	" 40  locked  fdinfo  Not a directory\n" },
+	PID70_HEADER
+	MAIN_NOTE },
 	{ TREE_EMPTY, BY_PROCESS, 0, NULL, false, false,
 	  "empty: processes, text (nothing held, nothing unreadable: no note)",
 	"no process holds a dma-buf\n"

@@ -28,40 +28,15 @@ exp_mod=memtrack_dmabuf_exporter
 . "$(dirname "$0")/../lib/tap.sh"
 T=$(mktemp -d /tmp/mtscan.XXXXXX)
 chmod 755 "$T" # nobody writes nothing here, but reads the model files
-# Under emulation every exec costs about half a second: the helpers below
-# are shell builtins, and each run compares all its outputs in one jq.
-note() {
-	local l
-	while IFS= read -r l || [ -n "$l" ]; do
-		printf '# %s\n' "$l"
-	done
-}
-mkfifo "$T/nap"
-exec 8<>"$T/nap" # nothing is ever written: read -t on it is a sleep
-nap() { read -r -t "$1" -u 8 || :; }
+# Under emulation every exec costs about half a second: the helpers are
+# shell builtins (these in tests/lib/dmabuf.sh too), and each run compares
+# all its outputs in one jq.
+# shellcheck source=tests/lib/dmabuf.sh
+. "$(dirname "$0")/../lib/dmabuf.sh"
 
 # ---- the model ---------------------------------------------------------------
-# Per scenario, one line per holder: "BUF ROLE FDS VMAS VMA_UNITS" (from
-# mtdb-hold's header); each buffer's size in units; each role's comm.
-SCENARIOS=(fd map fork scm name)
-declare -A UNITS=([fd]=1 [map1]=2 [map2]=3 [fork]=4 [scm]=5 [name]=6)
+# The scenarios' holds are holds_of's (tests/lib/dmabuf.sh); each role's comm:
 declare -A COMM=([main]=mtdb-hold [fork-child]=mtdb-child [receiver]=mtdb-receiver)
-declare -A EXPNAME=([udmabuf]=udmabuf [heap]=system [exporter]=memtrack_dmabuf)
-holds_of() {
-	local s
-	for s in "$@"; do
-		[ "$s" = all ] && { holds_of "${SCENARIOS[@]}"; continue; }
-		case $s in
-		fd) echo "fd main 2 0 0" ;;
-		map) echo "map1 main 0 1 2"; echo "map2 main 0 2 6" ;;
-		fork) echo "fork main 1 0 0"; echo "fork fork-child 1 0 0" ;;
-		scm) echo "scm receiver 1 0 0" ;;
-		name) echo "name main 1 1 6" ;;
-		esac
-	done
-}
-UNIT=65536
-NAME=mtdb-named
 
 # The views, derived in jq from the model {exp, name, procs: [{pid, comm}],
 # holds: [{pid, comm, role, buf, inode, size, fds, vmas, mapped}]}, by the
@@ -163,37 +138,6 @@ def differences($want; $got):
 JQ
 
 # ---- holders -------------------------------------------------------------------
-# has_line FILE LINE: FILE has the line LINE
-has_line() {
-	local l
-	while IFS= read -r l; do
-		[ "$l" = "$2" ] && return 0
-	done <"$1"
-	return 1
-}
-# hold_start RUN ARGS...: mtdb-hold ARGS with its stdin on a fifo kept open
-# by this shell (fd 9), until "ready".  Output in $T/RUN.out, read by
-# load_report.
-hold_start() {
-	local run=$1 i
-	shift
-	mkfifo "$T/$run.in"
-	: >"$T/$run.out"
-	"$hold" "$@" <"$T/$run.in" >"$T/$run.out" 2>"$T/$run.err" &
-	HOLD_PID=$!
-	exec 9>"$T/$run.in"
-	for ((i = 0; i < 600; i++)); do
-		has_line "$T/$run.out" ready && break
-		kill -0 "$HOLD_PID" 2>/dev/null || break
-		nap 0.1
-	done
-	if ! has_line "$T/$run.out" ready; then
-		note <"$T/$run.out"
-		note <"$T/$run.err"
-		return 1
-	fi
-	load_report "$run"
-}
 # load_report RUN: mtdb-hold's "proc" and "buf" lines into PIDS (in report
 # order), PID_OF[role], ROLE_OF[pid], COMM_OF[pid], INO_OF[buf] and INOS
 load_report() {
@@ -220,16 +164,6 @@ load_report() {
 		esac
 		unset f
 	done <"$T/$1.out"
-}
-hold_stop() {
-	local rc
-	exec 9>&-
-	wait "$HOLD_PID"
-	rc=$?
-	[ "$rc" = 0 ] && has_line "$T/$1.out" 'done status=0' && [ ! -s "$T/$1.err" ] && return 0
-	echo "# mtdb-hold exit status $rc"
-	note <"$T/$1.err"
-	return 1
 }
 # bufinfo_inos: the inodes in debugfs bufinfo (the kernel's own list of
 # buffers), into BUFINFO_INOS
@@ -491,7 +425,8 @@ one_run() {
 	local run=$1 src=$2 full=$3 p v rc ino left i j
 	shift 3
 	GOT=() DESCS=()
-	if ! hold_start "$run" --source "$src" --unit "$UNIT" --name "$NAME" "$@"; then
+	if ! hold_start "$run" --source "$src" --unit "$UNIT" --name "$NAME" "$@" ||
+		! load_report "$run"; then
 		check 1 "$run: mtdb-hold --source $src $* is ready"
 		return
 	fi
@@ -549,11 +484,7 @@ runs() {
 }
 
 # ---- before any buffer -------------------------------------------------------------
-hold=$(tests/dmabuf/build.sh 2>"$T/build.err")
-rc=$?
-note <"$T/build.err"
-check $rc "mtdb-hold built ($hold)"
-[ "$rc" = 0 ] || { echo "Bail out! cannot build tests/dmabuf/mtdb-hold"; exit 1; }
+hold_build
 [ -x "$ctl" ]
 check $? "memtrackctl built ($ctl)"
 
@@ -609,21 +540,7 @@ read -r tpid ttid trc tcomm <"$T/thread"
 check $? "--pid of a thread ($ttid): exit 0 (got $trc), said on stderr, its process $tpid shown"
 
 # ---- 6.12: udmabuf and the system heap -------------------------------------------
-for src in udmabuf heap; do
-	case $src in
-	udmabuf) dev=/dev/udmabuf ;;
-	heap) dev=/dev/dma_heap/system ;;
-	esac
-	[ "$src" = udmabuf ] && [ ! -e "$dev" ] && modprobe udmabuf 2>/dev/null
-	if [ ! -e "$dev" ]; then
-		case $KVER in
-		6.1.*) skip "$src source" "no $dev on $KVER (Debian's 6.1 has neither udmabuf nor dma-heaps)" ;;
-		*) check 1 "$src source: $dev exists on $KVER" ;;
-		esac
-		continue
-	fi
-	runs "$src"
-done
+host_sources
 
 # ---- both kernels: the test exporter ---------------------------------------------
 insmod "$ko/tests/$exp_mod.ko"

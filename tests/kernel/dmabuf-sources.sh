@@ -24,70 +24,12 @@ exp_mod=memtrack_dmabuf_exporter
 # shellcheck source=tests/lib/tap.sh
 . "$(dirname "$0")/../lib/tap.sh"
 T=$(mktemp -d /tmp/mtdb.XXXXXX)
-note() { sed 's/^/# /'; }
+# shellcheck source=tests/lib/dmabuf.sh
+. "$(dirname "$0")/../lib/dmabuf.sh"
 
-# What each scenario must produce: "buf role fds vmas vma_units" per holder
-# (vma_units: mapped length in --unit units), and each buffer's size in units.
-SCENARIOS=(fd map fork scm name)
-declare -A UNITS=([fd]=1 [map1]=2 [map2]=3 [fork]=4 [scm]=5 [name]=6)
-declare -A EXPNAME=([udmabuf]=udmabuf [heap]=system [exporter]=memtrack_dmabuf)
-model() { # model SCENARIO...: the expected holds, one per line
-	local s
-	for s in "$@"; do
-		[ "$s" = all ] && { model "${SCENARIOS[@]}"; continue; }
-		case $s in
-		fd) echo "fd main 2 0 0" ;;
-		map) echo "map1 main 0 1 2"; echo "map2 main 0 2 6" ;;
-		fork) echo "fork main 1 0 0"; echo "fork fork-child 1 0 0" ;;
-		scm) echo "scm receiver 1 0 0" ;;
-		name) echo "name main 1 1 6" ;;
-		esac
-	done
-}
-UNIT=65536
-NAME=mtdb-named
+hold_build
 
-bin=$(tests/dmabuf/build.sh 2>"$T/build.err")
-rc=$?
-note <"$T/build.err"
-check $rc "mtdb-hold built ($bin)"
-if [ "$rc" != 0 ]; then
-	echo "Bail out! cannot build tests/dmabuf/mtdb-hold"
-	exit 1
-fi
-
-# ---- holders ---------------------------------------------------------------
-# hold_start RUN ARGS...: start mtdb-hold ARGS with its stdin on a fifo kept
-# open by this shell (fd 9); wait for "ready".  Output in $T/RUN.out.
-hold_start() {
-	local run=$1 i
-	shift
-	mkfifo "$T/$run.in"
-	"$bin" "$@" <"$T/$run.in" >"$T/$run.out" 2>"$T/$run.err" &
-	HOLD_PID=$!
-	exec 9>"$T/$run.in"
-	for ((i = 0; i < 600; i++)); do
-		grep -qx ready "$T/$run.out" && return 0
-		kill -0 "$HOLD_PID" 2>/dev/null || break
-		sleep 0.1
-	done
-	note <"$T/$run.out"
-	note <"$T/$run.err"
-	return 1
-}
-# hold_stop RUN: close its stdin, wait for it; its status
-hold_stop() {
-	local rc
-	exec 9>&-
-	wait "$HOLD_PID"
-	rc=$?
-	if [ "$rc" = 0 ] && grep -qx 'done status=0' "$T/$1.out" && [ ! -s "$T/$1.err" ]; then
-		return 0
-	fi
-	echo "# exit status $rc"
-	note <"$T/$1.err"
-	return 1
-}
+# ---- holders (hold_start, hold_stop: tests/lib/dmabuf.sh) -------------------
 pids_of() { sed -n 's/^proc pid=\([0-9]*\) .*/\1/p' "$T/$1.out"; }
 inos_of() { sed -n 's/^buf .* ino=\([0-9]*\) .*/\1/p' "$T/$1.out"; }
 
@@ -196,7 +138,7 @@ verify() {
 	kernel_view "$run" "${EXPNAME[$src]}" >"$T/$run.view"
 
 	# the buffers mtdb-hold reports: its own model, sizes, exp_name, name
-	model "$@" | awk '{ print $1 }' | sort -u >"$T/$run.want-ids"
+	holds_of "$@" | awk '{ print $1 }' | sort -u >"$T/$run.want-ids"
 	awk '$1 == "buf"' "$T/$run.out" | sed 's/.* id=\([^ ]*\) .*/\1/' | sort >"$T/$run.ids"
 	local bad=0 id
 	diff "$T/$run.want-ids" "$T/$run.ids" | note
@@ -208,7 +150,7 @@ verify() {
 	check $bad "$what: mtdb-hold reports the buffers of '$*' with their sizes, exp_name ${EXPNAME[$src]} and names"
 
 	# its holds are the scenarios'
-	model "$@" | awk -v unit="$UNIT" '{ printf "%s %s fds=%d vmas=%d vma_bytes=%d\n", $2, $1, $3, $4, $5 * unit }' | sort >"$T/$run.model"
+	holds_of "$@" | awk -v unit="$UNIT" '{ printf "%s %s fds=%d vmas=%d vma_bytes=%d\n", $2, $1, $3, $4, $5 * unit }' | sort >"$T/$run.model"
 	awk '$1 == "hold" { split($3, r, "="); split($4, b, "="); print r[2], b[2], $6, $7, $8 }' "$T/$run.out" | sort >"$T/$run.holds"
 	diff "$T/$run.model" "$T/$run.holds" | note
 	check "${PIPESTATUS[0]}" "$what: its holds are the scenarios' (role buf fds vmas vma_bytes)"
@@ -292,23 +234,7 @@ exporter_hook() {
 }
 
 # ---- 6.12: udmabuf and the system heap -------------------------------------
-for src in udmabuf heap; do
-	case $src in
-	udmabuf) dev=/dev/udmabuf ;;
-	heap) dev=/dev/dma_heap/system ;;
-	esac
-	if [ "$src" = udmabuf ] && [ ! -e "$dev" ]; then
-		modprobe udmabuf 2>/dev/null
-	fi
-	if [ ! -e "$dev" ]; then
-		case $KVER in
-		6.1.*) skip "$src source" "no $dev on $KVER (Debian's 6.1 has neither udmabuf nor dma-heaps)" ;;
-		*) check 1 "$src source: $dev exists on $KVER" ;;
-		esac
-		continue
-	fi
-	runs "$src"
-done
+host_sources
 
 # ---- both kernels: the test exporter ---------------------------------------
 insmod "$ko/tests/$exp_mod.ko"
@@ -331,7 +257,7 @@ else
 	check 1 "exporter: mtdb-hold map is ready"
 fi
 
-"$bin" --source exporter --check-errors >"$T/errors.out" 2>&1
+"$HOLD_BIN" --source exporter --check-errors >"$T/errors.out" 2>&1
 rc=$?
 note <"$T/errors.out"
 [ "$rc" = 0 ] && [ "$(grep -c '^errcheck case=.* ok=1$' "$T/errors.out")" = 12 ] &&
