@@ -478,3 +478,28 @@ size_t mtd_history_n_series(const struct mtd_history *h)
 {
 	return h->n_series;
 }
+
+void mtd_history_foreach(struct mtd_history *h,
+			 void (*fn)(struct mtd_series *s, void *priv),
+			 void *priv)
+{
+	struct mtd_series *s, *next;
+	size_t i;
+
+	for (i = 0; i < h->table_size; i++) {
+		for (s = h->table[i]; s; s = next) {
+			next = s->hnext;
+			fn(s, priv);
+		}
+	}
+}
+
+const char *mtd_series_path(const struct mtd_series *s)
+{
+	return s->path;
+}
+
+uint64_t mtd_series_changed_usec(const struct mtd_series *s)
+{
+	return s->has_value ? s->change_usec : 0;
+}

@@ -87,6 +87,17 @@ struct mtd_series *mtd_history_series(struct mtd_history *h, const char *path,
  */
 void mtd_history_forget(struct mtd_history *h, struct mtd_series *s);
 
+/*
+ * Call @fn for every series, in no particular order.  @fn must not create
+ * or forget series: collect them, then act.
+ */
+void mtd_history_foreach(struct mtd_history *h,
+			 void (*fn)(struct mtd_series *s, void *priv),
+			 void *priv);
+const char *mtd_series_path(const struct mtd_series *s);
+/* When the series last changed (CLOCK_REALTIME usec), 0 if never. */
+uint64_t mtd_series_changed_usec(const struct mtd_series *s);
+
 /* Record the node's total at @now_usec (CLOCK_REALTIME); times never go back. */
 void mtd_series_record(struct mtd_history *h, struct mtd_series *s,
 		       uint64_t now_usec, uint64_t value);

@@ -86,7 +86,7 @@ static int lookup(struct mtd_manager *m, sd_bus_message *msg,
 	*out = mtd_manager_find_path(m, path);
 	if (*out)
 		return 0;
-	if (!m->attached)
+	if (!m->attached && !mtd_dmabuf_path(path))
 		return sd_bus_error_setf(error, ERR_NOT_ATTACHED,
 					 "the memtrack kernel module is not loaded");
 	return sd_bus_error_setf(error, ERR_NO_SUCH_NODE, "no node '%s'", path);
@@ -230,6 +230,10 @@ static int method_reset_peak(sd_bus_message *msg, void *userdata,
 	err = lookup(m, msg, error, &n);
 	if (err < 0)
 		return err;
+	if (mtd_node_is_dmabuf(n)) {
+		mtd_dmabuf_reset_peak(m, n);
+		return sd_bus_reply_method_return(msg, NULL);
+	}
 	err = mtc_reset_peak(m->handle, n->k.id);
 	if (err == -ENOENT)
 		return sd_bus_error_setf(error, ERR_NO_SUCH_NODE,
@@ -275,6 +279,31 @@ static uint64_t resident_bytes(void)
 	return resident * (uint64_t)sysconf(_SC_PAGESIZE);
 }
 
+static int get_dmabuf_prop(struct mtd_manager *m, const char *property,
+			   sd_bus_message *reply)
+{
+	const struct mtd_dmabuf *d = &m->dmabuf;
+
+	if (!strcmp(property, "DmabufScanIntervalUSec"))
+		return sd_bus_message_append(reply, "t", d->interval_usec);
+	if (!strcmp(property, "DmabufScans"))
+		return sd_bus_message_append(reply, "t", d->scans);
+	if (!strcmp(property, "DmabufLastScanUSec"))
+		return sd_bus_message_append(reply, "t", d->scan_usec);
+	if (!strcmp(property, "DmabufNodeCount"))
+		return sd_bus_message_append(reply, "u", d->n_nodes);
+	if (!strcmp(property, "DmabufProcesses"))
+		return sd_bus_message_append(reply, "u", d->totals.n_procs);
+	if (!strcmp(property, "DmabufUnreadable"))
+		return sd_bus_message_append(reply, "u",
+					     d->totals.n_unreadable);
+	if (!strcmp(property, "DmabufBuffers"))
+		return sd_bus_message_append(reply, "u", d->totals.n_buffers);
+	if (!strcmp(property, "DmabufBytes"))
+		return sd_bus_message_append(reply, "t", d->totals.bytes);
+	return -ENOENT;
+}
+
 static int get_manager_prop(sd_bus *bus, const char *path,
 			    const char *interface, const char *property,
 			    sd_bus_message *reply, void *userdata,
@@ -306,7 +335,7 @@ static int get_manager_prop(sd_bus *bus, const char *path,
 			(uint64_t)mtd_history_memory(m->history));
 	if (!strcmp(property, "ResidentBytes"))
 		return sd_bus_message_append(reply, "t", resident_bytes());
-	return -ENOENT;
+	return get_dmabuf_prop(m, property, reply);
 }
 
 /* sd-bus refuses other users by default; the bus policy gates writes. */
@@ -351,6 +380,14 @@ static const sd_bus_vtable manager_vtable[] = {
 	MANAGER_PROP("HistorySeries", "u", 0),
 	MANAGER_PROP("HistoryBytes", "t", 0),
 	MANAGER_PROP("ResidentBytes", "t", 0),
+	MANAGER_PROP("DmabufScanIntervalUSec", "t", 0),
+	MANAGER_PROP("DmabufScans", "t", 0),
+	MANAGER_PROP("DmabufLastScanUSec", "t", 0),
+	MANAGER_PROP("DmabufNodeCount", "u", 0),
+	MANAGER_PROP("DmabufProcesses", "u", 0),
+	MANAGER_PROP("DmabufUnreadable", "u", SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+	MANAGER_PROP("DmabufBuffers", "u", 0),
+	MANAGER_PROP("DmabufBytes", "t", 0),
 	SD_BUS_VTABLE_END
 };
 
@@ -446,7 +483,7 @@ static int node_enumerator(sd_bus *bus, const char *path, void *userdata,
 	struct mtd_manager *m = userdata;
 	struct enum_ctx ctx = { 0 };
 
-	ctx.paths = calloc(m->n_nodes + 1, sizeof(char *));
+	ctx.paths = calloc(m->n_nodes + m->dmabuf.n_nodes + 1, sizeof(char *));
 	if (!ctx.paths)
 		return -ENOMEM;
 	mtd_manager_foreach(m, enum_node, &ctx);

@@ -3,7 +3,8 @@
  * memtrackd's manager: attach to the kernel family when it appears and
  * detach when it goes, follow its events and re-dump when some were lost
  * (the mirror itself is mirror.c), and run the timers: history saves,
- * alert deadlines, the Prometheus export.
+ * alert deadlines, the Prometheus export.  The dma-buf scan has its own
+ * file, manager-dmabuf.c.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -318,7 +319,8 @@ static int manager_export_prometheus(struct mtd_manager *m)
 	struct prom_ctx ctx = { 0 };
 	int err;
 
-	ctx.nodes = calloc(m->n_nodes + 1, sizeof(*ctx.nodes));
+	ctx.nodes = calloc(m->n_nodes + m->dmabuf.n_nodes + 1,
+			   sizeof(*ctx.nodes));
 	if (!ctx.nodes)
 		return -ENOMEM;
 	mtd_manager_foreach(m, prom_collect, &ctx);
@@ -380,6 +382,7 @@ int mtd_manager_reload(struct mtd_manager *m, char *err, size_t errlen)
 	mtd_config_free(&old);
 	m->alert_deadline = UINT64_MAX;
 	mtd_manager_foreach(m, mtd_mirror_eval_alerts, m);
+	mtd_dmabuf_configure(m);
 	sd_journal_print(LOG_INFO, "configuration reloaded: %zu rules",
 			 m->config.n_rules);
 	return manager_rearm_timers(m);
@@ -446,6 +449,7 @@ void mtd_manager_free(struct mtd_manager *m)
 	/* Stopping is not the memory going away: log no clears. */
 	m->stopping = true;
 	manager_detach(m);
+	mtd_dmabuf_stop(m);
 	sd_event_source_disable_unref(m->watch_source);
 	mtc_family_watch_close(m->watch);
 	sd_event_source_disable_unref(m->save_timer);
@@ -485,6 +489,8 @@ int mtd_manager_start(struct mtd_manager *m)
 		err = manager_rearm_timers(m);
 	if (err >= 0)
 		err = mtd_bus_setup(m);
+	if (err >= 0)
+		err = mtd_dmabuf_start(m);
 	if (err < 0)
 		return err;
 

@@ -15,5 +15,11 @@
 
 #define MTD_MESSAGE_ALERT_RAISED "2745a3f4e2544d4eb52cae9c0d1fbe9e"
 #define MTD_MESSAGE_ALERT_CLEARED "b6f6818f4e07477ba0e08c533a0efb34"
+/*
+ * The dma-buf scan could not read some processes (or all again):
+ * MEMTRACK_DMABUF_UNREADABLE= (how many), MEMTRACK_DMABUF_PIDS= (how many
+ * were listed).
+ */
+#define MTD_MESSAGE_DMABUF_UNREADABLE "954e76619f0947efa2d4f9e04e7dffe9"
 
 #endif

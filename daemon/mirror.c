@@ -3,6 +3,9 @@
  * memtrackd's mirror of the kernel forest: nodes indexed by id and by path,
  * kept up to date from events and re-dumps, each change fed to the
  * history, the alert rules (journal and bus) and the node's bus object.
+ * The dma-buf tree (manager-dmabuf.c) shares the indexes, the history,
+ * the rules and the bus objects, but not the list of roots, and nothing
+ * that follows the kernel (dumps, detach) touches it.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -224,7 +227,11 @@ static char *node_path_new(struct mtd_manager *m, struct mtd_node *parent,
 	const char *sep = parent ? "/" : "";
 	char *path;
 
-	if (k->name[0] &&
+	/*
+	 * The dma-buf tree's root name is reserved whether the scan is on
+	 * or not, so a kernel path never depends on the config.
+	 */
+	if (k->name[0] && (parent || strcmp(k->name, MTD_DMABUF_ROOT)) &&
 	    asprintf(&path, "%s%s%s", prefix, sep, k->name) >= 0) {
 		if (!mtd_manager_find_path(m, path))
 			return path;
@@ -236,8 +243,17 @@ static char *node_path_new(struct mtd_manager *m, struct mtd_node *parent,
 	return path;
 }
 
-static void node_link(struct mtd_node *n, struct mtd_node **head)
+static struct mtd_node **node_head(struct mtd_manager *m, struct mtd_node *n)
 {
+	if (n->parent)
+		return &n->parent->first_child;
+	return mtd_node_is_dmabuf(n) ? &m->dmabuf.roots : &m->roots;
+}
+
+static void node_link(struct mtd_manager *m, struct mtd_node *n)
+{
+	struct mtd_node **head = node_head(m, n);
+
 	n->next_sibling = *head;
 	if (*head)
 		(*head)->prev_sibling = n;
@@ -246,8 +262,7 @@ static void node_link(struct mtd_node *n, struct mtd_node **head)
 
 static void node_unlink(struct mtd_manager *m, struct mtd_node *n)
 {
-	struct mtd_node **head = n->parent ? &n->parent->first_child :
-					     &m->roots;
+	struct mtd_node **head = node_head(m, n);
 
 	if (n->prev_sibling)
 		n->prev_sibling->next_sibling = n->next_sibling;
@@ -272,11 +287,85 @@ static void node_update(struct mtd_manager *m, struct mtd_node *n,
 	mtd_bus_node_changed(m, n);
 }
 
+void mtd_mirror_set(struct mtd_manager *m, struct mtd_node *n,
+		    const struct mtc_node *k)
+{
+	bool moved = n->k.bytes != k->bytes;
+
+	if (!memcmp(&n->k, k, offsetof(struct mtc_node, parent)))
+		return;
+	memcpy(&n->k, k, offsetof(struct mtc_node, parent));
+	if (moved)
+		record_history(m, n);
+	mtd_bus_node_changed(m, n);
+}
+
+/* Index, link and publish @n (its k, parent, path and obj are set). */
+static int node_insert(struct mtd_manager *m, struct mtd_node *n,
+		       bool announce)
+{
+	if (!tsearch(n, &m->by_id, cmp_id))
+		return -ENOMEM;
+	if (!tsearch(n, &m->by_path, cmp_path)) {
+		tdelete(n, &m->by_id, cmp_id);
+		return -ENOMEM;
+	}
+	node_link(m, n);
+	if (mtd_node_is_dmabuf(n))
+		m->dmabuf.n_nodes++;
+	else
+		m->n_nodes++;
+
+	n->series = mtd_history_series(m->history, n->path, true);
+	record_history(m, n);
+	if (node_match_rules(m, n) < 0)
+		sd_journal_print(LOG_ERR, "%s: out of memory for its rules",
+				 n->path);
+	if (n->n_alerts)
+		node_eval_alerts(m, n, mtd_now(CLOCK_MONOTONIC));
+	if (announce)
+		mtd_bus_node_added(m, n);
+	return 0;
+}
+
+struct mtd_node *mtd_mirror_add_local(struct mtd_manager *m,
+				      struct mtd_node *parent,
+				      const struct mtc_node *k, char *path)
+{
+	struct mtd_node *n = calloc(1, sizeof(*n));
+
+	if (!n)
+		goto err;
+	memcpy(&n->k, k, offsetof(struct mtc_node, parent));
+	n->parent = parent;
+	n->path = path;
+	snprintf(n->obj, sizeof(n->obj), MTD_BUS_NODE_PREFIX "/%llu",
+		 (unsigned long long)k->id);
+	if (node_insert(m, n, true) < 0)
+		goto err;
+	return n;
+err:
+	free(n);
+	free(path);
+	return NULL;
+}
+
 static void node_add(struct mtd_manager *m, const struct mtc_node *k,
 		     bool announce)
 {
-	struct mtd_node *parent = NULL, *n = mtd_manager_find_id(m, k->id);
+	struct mtd_node *parent = NULL, *n;
+	static bool warned;
 
+	/* Never in practice (see MTD_DMABUF_ID_BASE), never a collision. */
+	if (k->id >= MTD_DMABUF_ID_BASE || k->parent_id >= MTD_DMABUF_ID_BASE) {
+		if (!warned)
+			sd_journal_print(LOG_ERR,
+					 "ignoring kernel node id %llu: in the dma-buf tree's range",
+					 (unsigned long long)k->id);
+		warned = true;
+		return;
+	}
+	n = mtd_manager_find_id(m, k->id);
 	if (n) {
 		node_update(m, n, k);
 		return;
@@ -299,24 +388,8 @@ static void node_add(struct mtd_manager *m, const struct mtc_node *k,
 		goto err_free;
 	snprintf(n->obj, sizeof(n->obj), MTD_BUS_NODE_PREFIX "/%llu",
 		 (unsigned long long)k->id);
-	if (!tsearch(n, &m->by_id, cmp_id))
+	if (node_insert(m, n, announce) < 0)
 		goto err_free;
-	if (!tsearch(n, &m->by_path, cmp_path)) {
-		tdelete(n, &m->by_id, cmp_id);
-		goto err_free;
-	}
-	node_link(n, parent ? &parent->first_child : &m->roots);
-	m->n_nodes++;
-
-	n->series = mtd_history_series(m->history, n->path, true);
-	record_history(m, n);
-	if (node_match_rules(m, n) < 0)
-		sd_journal_print(LOG_ERR, "%s: out of memory for its rules",
-				 n->path);
-	if (n->n_alerts)
-		node_eval_alerts(m, n, mtd_now(CLOCK_MONOTONIC));
-	if (announce)
-		mtd_bus_node_added(m, n);
 	return;
 
 err_free:
@@ -353,7 +426,10 @@ void mtd_mirror_remove(struct mtd_manager *m, struct mtd_node *n)
 	node_unlink(m, n);
 	tdelete(n, &m->by_id, cmp_id);
 	tdelete(n, &m->by_path, cmp_path);
-	m->n_nodes--;
+	if (mtd_node_is_dmabuf(n))
+		m->dmabuf.n_nodes--;
+	else
+		m->n_nodes--;
 	free(n->alerts);
 	free(n->path);
 	free(n);
@@ -364,10 +440,16 @@ static void on_node_added(const struct mtc_node *k, void *priv)
 	node_add(priv, k, true);
 }
 
+/* A kernel event's node, never one of the dma-buf tree's. */
+static struct mtd_node *kernel_node(struct mtd_manager *m, uint64_t id)
+{
+	return id < MTD_DMABUF_ID_BASE ? mtd_manager_find_id(m, id) : NULL;
+}
+
 static void on_node_changed(const struct mtc_node *k, void *priv)
 {
 	struct mtd_manager *m = priv;
-	struct mtd_node *n = mtd_manager_find_id(m, k->id);
+	struct mtd_node *n = kernel_node(m, k->id);
 
 	if (n)
 		node_update(m, n, k);
@@ -378,7 +460,7 @@ static void on_node_changed(const struct mtc_node *k, void *priv)
 static void on_node_removed(const struct mtc_node *k, void *priv)
 {
 	struct mtd_manager *m = priv;
-	struct mtd_node *n = mtd_manager_find_id(m, k->id);
+	struct mtd_node *n = kernel_node(m, k->id);
 
 	if (n)
 		mtd_mirror_remove(m, n);
@@ -407,6 +489,9 @@ static void collect_gone(struct mtd_node *n, void *priv)
 {
 	struct reconcile *rc = priv;
 
+	/* Not the kernel's: a dump says nothing about it. */
+	if (mtd_node_is_dmabuf(n))
+		return;
 	/* A vanished parent takes its children with it. */
 	if (!mtc_tree_find_id(rc->tree, n->k.id) &&
 	    (!n->parent || mtc_tree_find_id(rc->tree, n->parent->k.id)))

@@ -230,6 +230,44 @@ static void test_series(void)
 	mtd_history_free(h);
 }
 
+static void count_series(struct mtd_series *s, void *priv)
+{
+	char *seen = priv;
+
+	strcat(seen, mtd_series_path(s));
+	if (mtd_series_changed_usec(s) == T(4))
+		strcat(seen, "=4 ");
+	else
+		strcat(seen, mtd_series_changed_usec(s) ? "=? " : "=0 ");
+}
+
+static void test_foreach(void)
+{
+	struct mtd_history *h = hist(0, NULL, 0);
+	char seen[1024] = "";
+	struct mtd_series *s;
+	int i;
+
+	/* More than the 64 first buckets: the table grows on the way. */
+	for (i = 0; i < 100; i++) {
+		char path[16];
+
+		snprintf(path, sizeof(path), "p%d", i);
+		series(h, path);
+	}
+	s = series(h, "x");
+	mtd_series_record(h, s, T(2), 1);
+	mtd_series_record(h, s, T(4), 2);
+	mtd_series_record(h, series(h, "p7"), T(4), 3);
+	mtd_history_foreach(h, count_series, seen);
+	/* Paths: 10 of 2 bytes, 90 of 3, "x"; each then "=N ". */
+	CHECK(strlen(seen) == 10 * 2 + 90 * 3 + 1 + 101 * 3 &&
+		      strstr(seen, "x=4 ") && strstr(seen, "p7=4 ") &&
+		      strstr(seen, "p99=0 ") && !strstr(seen, "=?"),
+	      "foreach: each of the 101 series once, with its last change");
+	mtd_history_free(h);
+}
+
 static void test_constant(void)
 {
 	struct mtd_history *h = hist(0, NULL, 0);
@@ -848,6 +886,7 @@ int main(void)
 	}
 	test_config();
 	test_series();
+	test_foreach();
 	test_constant();
 	test_step_change();
 	test_downsample();

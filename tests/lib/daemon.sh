@@ -75,3 +75,32 @@ mirror_matches() {
 wait_service() {
 	until_true 60 service_active
 }
+
+# The dma-buf tree's node ids start here (2^52); kernel ids stay below.
+MTD_DMABUF_ID_BASE=4503599627370496
+
+# kernel_mirror_matches: as mirror_matches, for the kernel's nodes of
+# GetTree only (the dma-buf tree, when scanning, is no kernel node)
+kernel_mirror_matches() {
+	local a b
+	a=$(mgr GetTree | jq -r --argjson base "$MTD_DMABUF_ID_BASE" '.data[0][] | select(.[1] < $base) |
+		"\(.[1]) \(.[3]) \(.[4]) \(.[5]) \(.[6]) \(.[7])"' | sort)
+	b=$(memtrackctl dump -j | jq -r '.. | objects | select(has("id")) |
+		"\(.id) \(.path) \(.bytes) \(.self_bytes) \(.count) \(.peak_bytes)"' | sort)
+	[ -n "$b" ] && [ "$a" = "$b" ]
+}
+
+# dmabuf_nodes: the dma-buf tree of GetTree, one line per node:
+# "path bytes self count creator id parent-id"
+dmabuf_nodes() {
+	mgr GetTree | jq -r --argjson base "$MTD_DMABUF_ID_BASE" '.data[0][] | select(.[1] >= $base) |
+		"\(.[3]) \(.[4]) \(.[5]) \(.[6]) \(.[8]) \(.[1]) \(.[2])"'
+}
+
+# jqe ARGS...: jq -e on stdin that also fails on empty input (jq 1.6
+# -e exits 0 when there is no input, e.g. after a failed busctl call)
+jqe() {
+	local in
+	in=$(cat)
+	[ -n "$in" ] && jq -e "$@" <<<"$in" >/dev/null
+}
