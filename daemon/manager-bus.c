@@ -504,17 +504,68 @@ void mtd_bus_node_added(struct mtd_manager *m, struct mtd_node *n)
 					     NULL);
 }
 
+/*
+ * Signals in the connection's write queue beyond which node changes wait
+ * in the dirty list: when the bus or a subscriber is slower than the
+ * kernel, the cost is more coalescing, not an ever longer queue (memory)
+ * and ever older values (latency).
+ */
+#define MTD_BUS_MAX_QUEUED 128
+#define MTD_BUS_RETRY_USEC (10 * 1000)
+
+static bool bus_backlogged(struct mtd_manager *m)
+{
+	uint64_t queued;
+
+	return sd_bus_get_n_queued_write(m->bus, &queued) >= 0 &&
+	       queued >= MTD_BUS_MAX_QUEUED;
+}
+
+static void dirty_push(struct mtd_manager *m, struct mtd_node *n)
+{
+	n->props_dirty = true;
+	n->next_dirty = NULL;
+	n->prev_dirty = m->dirty_tail;
+	if (m->dirty_tail)
+		m->dirty_tail->next_dirty = n;
+	else
+		m->dirty = n;
+	m->dirty_tail = n;
+}
+
+static void dirty_unlink(struct mtd_manager *m, struct mtd_node *n)
+{
+	if (n->prev_dirty)
+		n->prev_dirty->next_dirty = n->next_dirty;
+	else
+		m->dirty = n->next_dirty;
+	if (n->next_dirty)
+		n->next_dirty->prev_dirty = n->prev_dirty;
+	else
+		m->dirty_tail = n->prev_dirty;
+	n->next_dirty = NULL;
+	n->prev_dirty = NULL;
+	n->props_dirty = false;
+}
+
+/* Makes the flush timer fire at @when at the latest. */
+static void arm_props_timer(struct mtd_manager *m, uint64_t when)
+{
+	uint64_t armed;
+
+	if (sd_event_source_get_enabled(m->props_timer, NULL) > 0 &&
+	    sd_event_source_get_time(m->props_timer, &armed) >= 0 &&
+	    armed <= when)
+		return;
+	sd_event_source_set_time(m->props_timer, when);
+	sd_event_source_set_enabled(m->props_timer, SD_EVENT_ONESHOT);
+}
+
 void mtd_bus_node_removed(struct mtd_manager *m, struct mtd_node *n)
 {
-	struct mtd_node **p;
-
 	/* Never flush a node after it is gone. */
-	for (p = &m->dirty; *p; p = &(*p)->next_dirty) {
-		if (*p == n) {
-			*p = n->next_dirty;
-			break;
-		}
-	}
+	if (n->props_dirty)
+		dirty_unlink(m, n);
 	if (m->bus)
 		sd_bus_emit_interfaces_removed(m->bus, n->obj,
 					       MTD_BUS_NODE_IFACE, NULL);
@@ -523,7 +574,6 @@ void mtd_bus_node_removed(struct mtd_manager *m, struct mtd_node *n)
 static void emit_changed(struct mtd_manager *m, struct mtd_node *n,
 			 uint64_t now)
 {
-	n->props_dirty = false;
 	n->props_emitted_usec = now;
 	sd_bus_emit_properties_changed(m->bus, n->obj, MTD_BUS_NODE_IFACE,
 				       "Bytes", "SelfBytes", "Count",
@@ -537,48 +587,50 @@ static uint64_t emit_interval(const struct mtd_manager *m)
 
 /*
  * At most PropertiesChangedMaxPerSec signals per node: a change within
- * the interval after the last signal waits for the flush timer, which
- * sends the latest values once.
+ * the interval after the last signal, or while the bus is backlogged,
+ * waits for the flush timer, which sends the latest values once.
  */
 void mtd_bus_node_changed(struct mtd_manager *m, struct mtd_node *n)
 {
-	uint64_t now = mtd_now(CLOCK_MONOTONIC);
+	uint64_t now = mtd_now(CLOCK_MONOTONIC), when;
+	bool backlogged;
 
 	if (!m->bus || n->props_dirty)
 		return;
-	if (now - n->props_emitted_usec >= emit_interval(m)) {
+	when = n->props_emitted_usec + emit_interval(m);
+	backlogged = bus_backlogged(m);
+	if (when <= now && !backlogged) {
 		emit_changed(m, n, now);
 		return;
 	}
-	n->props_dirty = true;
-	n->next_dirty = m->dirty;
-	m->dirty = n;
-	if (sd_event_source_get_enabled(m->props_timer, NULL) == 0) {
-		sd_event_source_set_time(m->props_timer,
-					 n->props_emitted_usec + emit_interval(m));
-		sd_event_source_set_enabled(m->props_timer, SD_EVENT_ONESHOT);
-	}
+	dirty_push(m, n);
+	if (backlogged && when < now + MTD_BUS_RETRY_USEC)
+		when = now + MTD_BUS_RETRY_USEC;
+	arm_props_timer(m, when);
 }
 
 void mtd_bus_flush_changed(struct mtd_manager *m)
 {
-	uint64_t now = mtd_now(CLOCK_MONOTONIC), next = UINT64_MAX;
-	struct mtd_node **p = &m->dirty, *n;
+	uint64_t now = mtd_now(CLOCK_MONOTONIC), next = UINT64_MAX, when;
+	struct mtd_node *n, *after;
 
-	while ((n = *p)) {
-		if (now - n->props_emitted_usec >= emit_interval(m)) {
-			*p = n->next_dirty;
-			emit_changed(m, n, now);
+	for (n = m->dirty; n; n = after) {
+		after = n->next_dirty;
+		when = n->props_emitted_usec + emit_interval(m);
+		if (when > now) {
+			if (when < next)
+				next = when;
 			continue;
 		}
-		if (n->props_emitted_usec + emit_interval(m) < next)
-			next = n->props_emitted_usec + emit_interval(m);
-		p = &n->next_dirty;
+		if (bus_backlogged(m)) {
+			next = now + MTD_BUS_RETRY_USEC;
+			break;
+		}
+		dirty_unlink(m, n);
+		emit_changed(m, n, now);
 	}
-	if (next != UINT64_MAX) {
-		sd_event_source_set_time(m->props_timer, next);
-		sd_event_source_set_enabled(m->props_timer, SD_EVENT_ONESHOT);
-	}
+	if (next != UINT64_MAX)
+		arm_props_timer(m, next);
 }
 
 static int on_props_timer(sd_event_source *s, uint64_t usec, void *priv)

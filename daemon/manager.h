@@ -56,7 +56,8 @@ struct mtd_node {
 	uint8_t alert_level;
 	bool props_dirty;
 	uint64_t props_emitted_usec;	/* CLOCK_MONOTONIC */
-	struct mtd_node *next_dirty;
+	struct mtd_node *next_dirty;	/* in the manager's list, oldest first */
+	struct mtd_node *prev_dirty;
 };
 
 static inline bool mtd_node_is_dmabuf(const struct mtd_node *n)
@@ -114,7 +115,8 @@ struct mtd_manager {
 	uint64_t alert_deadline;	/* CLOCK_MONOTONIC usec */
 	uint64_t history_clock;		/* CLOCK_REALTIME usec, never back */
 	sd_event_source *props_timer;
-	struct mtd_node *dirty;
+	struct mtd_node *dirty;		/* nodes whose signal waits */
+	struct mtd_node *dirty_tail;
 	sd_event_source *prom_timer;
 
 	uint64_t events;
