@@ -92,6 +92,11 @@ static const struct prop {
 	{ "HistorySeries", 'u', PK_COUNT, "History series", "history_series" },
 	{ "HistoryBytes", 't', PK_BYTES, "History memory", "history_bytes" },
 	{ "ResidentBytes", 't', PK_BYTES, "Resident memory", "resident_bytes" },
+	{ "DmabufScans", 't', PK_COUNT, "dma-buf scans", "dmabuf_scans" },
+	{ "DmabufProcesses", 'u', PK_COUNT, "dma-buf holders", "dmabuf_processes" },
+	{ "DmabufBuffers", 'u', PK_COUNT, "dma-bufs", "dmabuf_buffers" },
+	{ "DmabufBytes", 't', PK_BYTES, "dma-buf memory", "dmabuf_bytes" },
+	{ "DmabufUnreadable", 'u', PK_COUNT, "dma-buf unreadable", "dmabuf_unreadable" },
 };
 
 #define N_PROPS (sizeof(props) / sizeof(props[0]))
@@ -109,8 +114,9 @@ static void status_usage(FILE *f)
 	      "\n"
 	      "Show the state of the memtrack daemon (memtrackd), asked over the\n"
 	      "system bus: whether it follows the kernel module, its version, the\n"
-	      "nodes it knows, the kernel events it handled, the history it keeps\n"
-	      "and its own memory.\n"
+	      "nodes it knows, the kernel events it handled, the history it keeps,\n"
+	      "its own memory and, when it scans them, the dma-bufs it saw and the\n"
+	      "processes it could not read.\n"
 	      "\n"
 	      "Options:\n"
 	      "  -j, --json      print JSON (shape in memtrackctl(1))\n"
