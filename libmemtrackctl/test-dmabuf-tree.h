@@ -19,23 +19,7 @@
 /* Not every user of this header needs every helper. */
 #define TDT_UNUSED __attribute__((unused))
 
-static int failures;
-static int checks;
-
-#define CHECK(cond, ...)                                         \
-	do {                                                     \
-		checks++;                                        \
-		if (!(cond)) {                                   \
-			failures++;                              \
-			printf("not ok %d - ", checks);          \
-			printf(__VA_ARGS__);                     \
-			printf(" (%s:%d)\n", __FILE__, __LINE__); \
-		} else {                                         \
-			printf("ok %d - ", checks);              \
-			printf(__VA_ARGS__);                     \
-			printf("\n");                            \
-		}                                                \
-	} while (0)
+#include "test-tap.h"
 
 #define U64_MAX_S "18446744073709551615"
 #define MAP(start, end, off, ino, path) \

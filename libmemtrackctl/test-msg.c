@@ -17,23 +17,7 @@
 
 #include "internal.h"
 
-static int failures;
-static int checks;
-
-#define CHECK(cond, ...)                                         \
-	do {                                                     \
-		checks++;                                        \
-		if (!(cond)) {                                   \
-			failures++;                              \
-			printf("not ok %d - ", checks);          \
-			printf(__VA_ARGS__);                     \
-			printf(" (%s:%d)\n", __FILE__, __LINE__); \
-		} else {                                         \
-			printf("ok %d - ", checks);              \
-			printf(__VA_ARGS__);                     \
-			printf("\n");                            \
-		}                                                \
-	} while (0)
+#include "test-tap.h"
 
 struct spec {
 	uint64_t id, parent_id, bytes;
