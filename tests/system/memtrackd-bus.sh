@@ -47,8 +47,8 @@ check $? "busctl tree lists the node object $obj (enumerator)"
 
 busctl --system --timeout=5 --json=short call "$MTD_DEST" "$MTD_OBJ" org.freedesktop.DBus.ObjectManager \
 	GetManagedObjects >"$tmp/objects" &&
-	jq -e --arg o "$obj" '.data[0][$o]["org.memtrack.MemTrack1.Node"].Path.data == "dev0/s1"' \
-		"$tmp/objects" >/dev/null
+	jqe --arg o "$obj" '.data[0][$o]["org.memtrack.MemTrack1.Node"].Path.data == "dev0/s1"' \
+		<"$tmp/objects" >/dev/null
 check $? "GetManagedObjects has the node with its Path"
 
 p() { busctl --system --timeout=5 --json=short get-property "$MTD_DEST" "$obj" "$MTD_NODE" "$1" | jq -r .data; }
@@ -91,15 +91,15 @@ check $? "Reload (as root) accepts the rule"
 cmd set dev0/s1 2097152
 until_true 20 test -n "$(journal_json $MTD_MSG_RAISED)"
 journal_json $MTD_MSG_RAISED | tail -n1 >"$tmp/raised.json"
-jq -e '.MEMTRACK_NODE == "dev0/s1" and .MEMTRACK_BYTES == "2097152" and
+jqe '.MEMTRACK_NODE == "dev0/s1" and .MEMTRACK_BYTES == "2097152" and
 	.MEMTRACK_THRESHOLD == "1048576" and .MEMTRACK_RULE == "s1-big" and .PRIORITY == "4"' \
-	"$tmp/raised.json" >/dev/null
+	<"$tmp/raised.json" >/dev/null
 check $? "journal: raise entry with MESSAGE_ID, PRIORITY=4 and the MEMTRACK_* fields"
 until_true 10 grep -q "AlertRaised ('dev0/s1', 's1-big', byte 0x64, uint64 2097152, uint64 1048576)" "$tmp/signals"
 check $? "the AlertRaised signal arrives"
 
 [ "$(p AlertLevel)" = 100 ] &&
-	mgr ListAlerts | jq -e '.data[0] | length == 1 and .[0][0] == "dev0/s1" and .[0][1] == "s1-big" and
+	mgr ListAlerts | jqe '.data[0] | length == 1 and .[0][0] == "dev0/s1" and .[0][1] == "s1-big" and
 		.[0][2] == 100 and .[0][3] == 2097152 and .[0][4] == 1048576' >/dev/null
 check $? "AlertLevel is 100 and ListAlerts lists the alert"
 
@@ -114,7 +114,7 @@ check $? "between Clear and Raise (hysteresis) the alert stays raised"
 
 cmd set dev0/s1 262144
 until_true 20 test -n "$(journal_json $MTD_MSG_CLEARED)"
-journal_json $MTD_MSG_CLEARED | tail -n1 | jq -e '.MEMTRACK_NODE == "dev0/s1" and
+journal_json $MTD_MSG_CLEARED | tail -n1 | jqe '.MEMTRACK_NODE == "dev0/s1" and
 	.MEMTRACK_BYTES == "262144" and .MEMTRACK_THRESHOLD == "524288" and .PRIORITY == "5"' >/dev/null
 check $? "journal: clear entry with PRIORITY=5 and the clear threshold"
 until_true 10 grep -q "AlertCleared ('dev0/s1', 's1-big', byte 0x64, uint64 262144, uint64 524288)" "$tmp/signals"
@@ -171,10 +171,10 @@ check $? "GetNode of an unknown path: NoSuchNode"
 
 # History: the node was created empty, went up to 3000000 and is there now.
 mgr GetHistory stu dev0/s1 "$(( ($(date +%s) - 300) * 1000000 ))" 1 >"$tmp/hist"
-jq -e '.data[0] | (map(.[2]) | max) == 3000000 and .[-1][4] == 3000000 and
-	(map(.[1]) | min) == 0 and (map(select(.[4] == 262144)) | length) > 0' "$tmp/hist" >/dev/null
+jqe '.data[0] | (map(.[2]) | max) == 3000000 and .[-1][4] == 3000000 and
+	(map(.[1]) | min) == 0 and (map(select(.[4] == 262144)) | length) > 0' <"$tmp/hist" >/dev/null
 check $? "GetHistory (1 s): min 0, max 3000000, a slot ending at 262144, last 3000000"
-memtrackctl history dev0/s1 --since 5m -j | jq -e '.samples | length > 0' >/dev/null &&
+memtrackctl history dev0/s1 --since 5m -j | jqe '.samples | length > 0' >/dev/null &&
 	memtrackctl history dev0/s1 --since 5m | grep -q 'max'
 check $? "memtrackctl history shows the node (text and JSON)"
 memtrackctl status | grep -qi 'attached'

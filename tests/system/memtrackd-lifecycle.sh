@@ -33,7 +33,7 @@ until_true 20 state_is waiting
 check $? "State becomes waiting"
 [ "$(prop NodeCount)" = 0 ] && ! mgr GetNode s cam/frames >/dev/null 2>&1
 check $? "no live nodes are left"
-mgr GetHistory stu cam/frames 0 1 | jq -e '.data[0] | (map(.[2]) | max) == 1048576' >/dev/null
+mgr GetHistory stu cam/frames 0 1 | jqe '.data[0] | (map(.[2]) | max) == 1048576' >/dev/null
 check $? "the history of cam/frames is kept while the module is gone"
 memtrackctl status | grep -qi waiting
 check $? "memtrackctl status shows the daemon waiting"
@@ -53,7 +53,7 @@ check $? "Attachments is 2"
 cmd create cam && cmd create cam/frames && cmd set cam/frames 3145728
 until_true 20 bytes_is cam/frames 3145728
 check $? "the new cam/frames is mirrored (new kernel id)"
-mgr GetHistory stu cam/frames 0 1 | jq -e '.data[0] | (map(.[2]) | max) == 3145728 and
+mgr GetHistory stu cam/frames 0 1 | jqe '.data[0] | (map(.[2]) | max) == 3145728 and
 	(map(select(.[4] == 1048576)) | length) > 0 and .[-1][4] == 3145728' >/dev/null
 check $? "one series holds the value before the unload and the new one"
 
@@ -84,7 +84,7 @@ until_true 30 service_active
 check $? "after kill -9 systemd restarted memtrackd (NRestarts $restarts -> $((restarts + 1)))"
 until_true 60 bytes_is cam/frames 777
 check $? "the restarted daemon attached and mirrors the forest again"
-mgr GetHistory stu cam/frames 0 1 | jq -e '.data[0] | (map(.[2]) | max) == 3145728 and
+mgr GetHistory stu cam/frames 0 1 | jqe '.data[0] | (map(.[2]) | max) == 3145728 and
 	(map(select(.[4] == 1048576)) | length) > 0' >/dev/null
 check $? "its history was restored from the state file (both module lifetimes)"
 journalctl --no-pager -u memtrackd.service | grep -q 'restored history of'
