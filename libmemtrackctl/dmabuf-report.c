@@ -35,10 +35,10 @@ struct order {
 	uint32_t idx;
 };
 
-int mtc_grow(void *pp, size_t *cap, size_t need, size_t elem)
+int mtc_grow(void *pp, size_t *cap, size_t need, size_t elem, size_t first)
 {
 	void **p = pp;
-	size_t n = *cap ? *cap : 16;
+	size_t n = *cap ? *cap : first;
 	void *q;
 
 	if (need <= *cap)
@@ -54,6 +54,19 @@ int mtc_grow(void *pp, size_t *cap, size_t need, size_t elem)
 	*p = q;
 	*cap = n;
 	return 0;
+}
+
+void mtc_sort(void *base, size_t n, size_t size,
+	      int (*cmp)(const void *, const void *))
+{
+	const char *p = base;
+	size_t i;
+
+	for (i = 1; i < n; i++)
+		if (cmp(p + (i - 1) * size, p + i * size) > 0)
+			break;
+	if (i < n)
+		qsort(base, n, size, cmp);
 }
 
 static size_t ino_slot(uint64_t ino, size_t cap)
@@ -101,8 +114,8 @@ long mtc_dmabuf_raw_buf(struct mtc_dmabuf_raw *r, uint64_t ino)
 	slot = hash_find(r, ino);
 	if (*slot)
 		return *slot - 1;
-	if (mtc_grow(&r->bufs, &r->cap_bufs, r->n_bufs + 1,
-		     sizeof(*r->bufs)) < 0)
+	if (mtc_grow(&r->bufs, &r->cap_bufs, r->n_bufs + 1, sizeof(*r->bufs),
+		     16) < 0)
 		return -ENOMEM;
 	memset(&r->bufs[r->n_bufs], 0, sizeof(*r->bufs));
 	r->bufs[r->n_bufs].ino = ino;
@@ -118,10 +131,10 @@ mtc_dmabuf_raw_holder(struct mtc_dmabuf_raw *r, uint32_t bi, uint32_t pid)
 
 	if (b->n_holders && b->holders[b->n_holders - 1].pid == pid)
 		return &b->holders[b->n_holders - 1];
-	if (mtc_grow(&b->holders, &b->cap_holders, b->n_holders + 1,
-		     sizeof(*h)) < 0 ||
-	    mtc_grow(&r->refs, &r->cap_refs, r->n_refs + 1,
-		     sizeof(*r->refs)) < 0)
+	if (mtc_grow(&b->holders, &b->cap_holders, b->n_holders + 1, sizeof(*h),
+		     1) < 0 ||
+	    mtc_grow(&r->refs, &r->cap_refs, r->n_refs + 1, sizeof(*r->refs),
+		     16) < 0)
 		return NULL;
 	h = &b->holders[b->n_holders++];
 	memset(h, 0, sizeof(*h));
@@ -194,7 +207,7 @@ make_groups(struct mtc_dmabuf_group *g, size_t *used, hptr *hp, size_t n,
 	const char *key;
 	size_t j;
 
-	qsort(hp, n, sizeof(*hp), by_tag ? cmp_tag : cmp_exporter);
+	mtc_sort(hp, n, sizeof(*hp), by_tag ? cmp_tag : cmp_exporter);
 	for (j = 0; j < n; j++) {
 		b = hp[j]->buffer;
 		key = by_tag ? b->name : b->exp_name;
@@ -271,7 +284,7 @@ static void fill_proc(struct mtc_dmabuf_scan *s, struct mtc_dmabuf_proc *p,
 	struct mtc_dmabuf_holder *h;
 	size_t j;
 
-	qsort(hp, n, sizeof(*hp), cmp_inode);
+	mtc_sort(hp, n, sizeof(*hp), cmp_inode);
 	for (j = 0; j < n; j++) {
 		/* The scan's own arrays: casting the const away is fine. */
 		h = (struct mtc_dmabuf_holder *)hp[j];
@@ -322,7 +335,7 @@ int mtc_dmabuf_report(struct mtc_dmabuf_raw *raw,
 		ord[n++].idx = i;
 		n_holders += raw->bufs[i].n_holders;
 	}
-	qsort(ord, n, sizeof(*ord), cmp_order);
+	mtc_sort(ord, n, sizeof(*ord), cmp_order);
 	s->buffers = calloc(n + 1, sizeof(*s->buffers));
 	s->holders = calloc(n_holders + 1, sizeof(*s->holders));
 	s->procs = calloc(raw->n_procs + 1, sizeof(*s->procs));

@@ -13,9 +13,16 @@
  *
  * Cost matters (a scan walks every process), so: openat() relative to
  * directory fds, one read() of fdinfo into a stack buffer, no stdio, and
- * buffers found by inode through a hash.  maps must be read for every
- * process (a buffer can stay mapped after its fd is closed); only lines
- * around a "dmabuf" substring are parsed.
+ * buffers found by inode through a hash.  Every process's mappings must
+ * be read (a buffer can stay mapped after its fd is closed).  Where the
+ * kernel has PROCMAP_QUERY (6.11+), the file-backed VMAs are walked with
+ * that ioctl on the maps fd, which formats no text and resolves no path:
+ * a dma-buf VMA is one on the dma-buf filesystem's device, learnt from
+ * the name of the first VMA on a device of major 0 that is a dma-buf.
+ * Its shared-only filter is not used: the dma-buf core does not refuse
+ * MAP_PRIVATE, so an exporter may allow it.  Elsewhere (6.1, a constructed
+ * tree) maps is read as text and only lines around a "dmabuf" substring
+ * are parsed.
  *
  * Which fdinfo to read: a readlink() of fd/N costs about half an fdinfo
  * open+read+close (measured on procfs of 6.1 and 6.12 and on ext4 trees).
@@ -32,12 +39,37 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <unistd.h>
+#include <linux/fs.h>
 
 #include "internal.h"
+
+#ifndef PROCMAP_QUERY	/* uapi of 6.11, newer than bookworm's headers */
+#define PROCMAP_QUERY_COVERING_OR_NEXT_VMA	0x10
+#define PROCMAP_QUERY_FILE_BACKED_VMA		0x20
+struct procmap_query {
+	__u64 size;
+	__u64 query_flags;
+	__u64 query_addr;
+	__u64 vma_start;
+	__u64 vma_end;
+	__u64 vma_flags;
+	__u64 vma_page_size;
+	__u64 vma_offset;
+	__u64 inode;
+	__u32 dev_major;
+	__u32 dev_minor;
+	__u32 vma_name_size;
+	__u32 build_id_size;
+	__u64 vma_name_addr;
+	__u64 build_id_addr;
+};
+
+#define PROCMAP_QUERY	_IOWR('f', 17, struct procmap_query)
+#endif
 
 #define FDINFO_MAX	4096	/* ~120 bytes, + any lock: lines */
 #define MAPS_CHUNK	65536	/* a maps line is < PATH_MAX + 100 */
@@ -51,6 +83,9 @@ struct ctx {
 	int rootfd;
 	char *maps;
 	size_t n_fds, n_dmabuf_fds;	/* seen so far in the scan */
+	bool maps_as_text;		/* no PROCMAP_QUERY here */
+	bool dmabuf_dev_known;		/* major 0, and this minor */
+	uint32_t dmabuf_minor;
 	/* the process being scanned */
 	uint32_t pid;
 	int pidfd;
@@ -232,6 +267,20 @@ static int scan_fd(struct ctx *c, int fddir, int *infodir, const char *fd)
 	return read_fdinfo(c, *infodir, fd, true);
 }
 
+/* @v in decimal at @buf, which has room for 11 bytes; snprintf() costs. */
+static void fmt_u32(char *buf, uint32_t v)
+{
+	char tmp[10];
+	size_t n = 0;
+
+	do
+		tmp[n++] = '0' + v % 10;
+	while (v /= 10);
+	while (n)
+		*buf++ = tmp[--n];
+	*buf = '\0';
+}
+
 static bool all_digits(const char *s)
 {
 	if (!*s)
@@ -284,13 +333,33 @@ static const char *skip_field(const char *p, const char *e)
 	return p ? p + 1 : NULL;
 }
 
+/* A VMA of @len bytes of buffer @bi in the current process. */
+static int add_mapping(struct ctx *c, long bi, uint64_t len)
+{
+	struct mtc_dmabuf_raw_buf *b = &c->r.bufs[bi];
+	struct mtc_dmabuf_raw_holder *h;
+
+	/*
+	 * If only mapped so far: dma_buf_mmap_internal() refuses mappings
+	 * beyond the buffer, so the largest one is a lower bound of its
+	 * size.  The offset is no help: DRM exporters replace vm_pgoff with
+	 * their fake mmap offset.
+	 */
+	if (!b->exact && len > b->size)
+		b->size = len;
+	h = mtc_dmabuf_raw_holder(&c->r, bi, c->pid);
+	if (!h)
+		return -ENOMEM;
+	h->n_vmas++;
+	h->mapped = mtc_sadd(h->mapped, len);
+	return OK;
+}
+
 /* "start-end perms offset major:minor inode   path" */
 static int add_maps_line(struct ctx *c, const char *line, const char *e)
 {
-	uint64_t start = 0, end = 0, off = 0, ino = 0, len;
+	uint64_t start = 0, end = 0, off = 0, ino = 0;
 	const char *p, *path;
-	struct mtc_dmabuf_raw_holder *h;
-	struct mtc_dmabuf_raw_buf *b;
 	long bi;
 
 	p = take_num(line, e, 16, &start);
@@ -316,26 +385,10 @@ static int add_maps_line(struct ctx *c, const char *line, const char *e)
 	bi = mtc_dmabuf_raw_buf(&c->r, ino);
 	if (bi < 0)
 		return -ENOMEM;
-	b = &c->r.bufs[bi];
-	len = end - start;
-	if (!b->exact) {
-		/*
-		 * Only mapped so far.  dma_buf_mmap_internal() refuses
-		 * mappings beyond the buffer, so the largest one is a lower
-		 * bound of its size.  The offset column is no help: DRM
-		 * exporters replace vm_pgoff with their fake mmap offset.
-		 */
-		if (len > b->size)
-			b->size = len;
-		if (path[1] == 'd')
-			copy_str(b->name, sizeof(b->name), path + 8, e);
-	}
-	h = mtc_dmabuf_raw_holder(&c->r, bi, c->pid);
-	if (!h)
-		return -ENOMEM;
-	h->n_vmas++;
-	h->mapped = mtc_sadd(h->mapped, len);
-	return OK;
+	if (!c->r.bufs[bi].exact && path[1] == 'd')
+		copy_str(c->r.bufs[bi].name, sizeof(c->r.bufs[bi].name),
+			 path + 8, e);
+	return add_mapping(c, bi, end - start);
 }
 
 /* Complete lines in [p, e): parse only those around a "dmabuf". */
@@ -360,17 +413,104 @@ static int scan_maps_lines(struct ctx *c, const char *p, const char *e)
 	return OK;
 }
 
-static int scan_maps(struct ctx *c)
+/*
+ * Whether the VMA @q found is a dma-buf's, and if its buffer is new and
+ * only mapped so far, its name.  A name is asked for only on a device of
+ * major 0 (pseudo filesystems: tmpfs, memfd, dma-buf ...), until the
+ * dma-buf device is known.
+ */
+static int query_is_dmabuf(struct ctx *c, int fd, const struct procmap_query *q,
+			   long *bi)
+{
+	char name[128];
+	struct procmap_query nq = {
+		.size = sizeof(nq),
+		.query_flags = PROCMAP_QUERY_FILE_BACKED_VMA,
+		.query_addr = q->vma_start,
+		.vma_name_size = sizeof(name),
+		.vma_name_addr = (uintptr_t)name,
+	};
+	bool named = false;
+
+	*bi = -1;
+	if (q->dev_major)
+		return OK;
+	if (c->dmabuf_dev_known && q->dev_minor != c->dmabuf_minor)
+		return OK;
+	if (!c->dmabuf_dev_known) {
+		if (ioctl(fd, PROCMAP_QUERY, &nq) < 0)
+			goto failed;
+		named = true;
+		/* "(deleted)" is appended only after an unlink: never here */
+		if (nq.inode != q->inode || nq.vma_name_size < 9 ||
+		    memcmp(name, "/dmabuf:", 8))
+			return OK;
+		c->dmabuf_dev_known = true;
+		c->dmabuf_minor = q->dev_minor;
+	}
+	*bi = mtc_dmabuf_raw_buf(&c->r, q->inode);
+	if (*bi < 0)
+		return -ENOMEM;
+	if (c->r.bufs[*bi].exact || c->r.bufs[*bi].name[0])
+		return OK;
+	if (!named && ioctl(fd, PROCMAP_QUERY, &nq) < 0)
+		goto failed;
+	if (nq.inode == q->inode && nq.vma_name_size > 8)
+		copy_str(c->r.bufs[*bi].name, sizeof(c->r.bufs[*bi].name),
+			 name + 8, name + nq.vma_name_size - 1);
+	return OK;
+failed:
+	/* ENOENT: unmapped since; E2BIG: a long path, not a dma-buf's */
+	if (errno == ENOENT || errno == E2BIG)
+		return OK;
+	return part_failed(c, errno, "maps");
+}
+
+/*
+ * The file-backed VMAs through PROCMAP_QUERY.  -ENOTTY: the kernel has no
+ * such ioctl (or @fd is no procfs maps file), and nothing was counted.
+ */
+static int query_maps(struct ctx *c, int fd)
+{
+	struct procmap_query q = {
+		.size = sizeof(q),
+		.query_flags = PROCMAP_QUERY_COVERING_OR_NEXT_VMA |
+			       PROCMAP_QUERY_FILE_BACKED_VMA,
+	};
+	long bi;
+	int ret;
+
+	for (;; q.query_addr = q.vma_end) {
+		if (ioctl(fd, PROCMAP_QUERY, &q) < 0) {
+			/*
+			 * ENOENT: no VMA at or after it.  ESRCH at once: no
+			 * mm (a kernel thread, or exited), as empty as maps
+			 * reads; later, it exited during the walk.
+			 */
+			if (errno == ENOENT ||
+			    (errno == ESRCH && !q.query_addr))
+				return OK;
+			if (errno == ENOTTY && !q.query_addr)
+				return -ENOTTY;
+			return part_failed(c, errno, "maps");
+		}
+		ret = query_is_dmabuf(c, fd, &q, &bi);
+		if (ret == OK && bi >= 0)
+			ret = add_mapping(c, bi, q.vma_end - q.vma_start);
+		if (ret != OK)
+			return ret;
+	}
+}
+
+/* maps as text, when PROCMAP_QUERY is missing */
+static int read_maps(struct ctx *c, int fd)
 {
 	char *buf = c->maps, *start, *last;
 	size_t have = 0, rest;
 	bool skipping = false;
-	int fd, ret = OK;
+	int ret = OK;
 	ssize_t n;
 
-	fd = openat(c->pidfd, "maps", O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return part_failed(c, errno, "maps");
 	/* maps is a seq_file: reads return a page or so; loop to EOF. */
 	while ((n = read(fd, buf + have, MAPS_CHUNK - have)) > 0) {
 		have += n;
@@ -407,6 +547,22 @@ static int scan_maps(struct ctx *c)
 		ret = part_failed(c, errno, "maps");
 	else if (ret >= 0 && have && !skipping)	/* no final newline */
 		ret = scan_maps_lines(c, buf, buf + have);
+	return ret;
+}
+
+static int scan_maps(struct ctx *c)
+{
+	int fd, ret = -ENOTTY;
+
+	fd = openat(c->pidfd, "maps", O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return part_failed(c, errno, "maps");
+	if (!c->maps_as_text) {
+		ret = query_maps(c, fd);
+		c->maps_as_text = ret == -ENOTTY;
+	}
+	if (ret == -ENOTTY)
+		ret = read_maps(c, fd);
 	close(fd);
 	return ret;
 }
@@ -429,9 +585,10 @@ static void read_comm(struct ctx *c, char comm[MTC_COMM_MAX])
 
 static int note_unreadable(struct ctx *c, const char *comm)
 {
+	size_t need = c->r.n_unr + 1;
 	struct mtc_dmabuf_unreadable *u;
 
-	if (mtc_grow(&c->r.unr, &c->r.cap_unr, c->r.n_unr + 1, sizeof(*u)) < 0)
+	if (mtc_grow(&c->r.unr, &c->r.cap_unr, need, sizeof(*u), 16) < 0)
 		return -ENOMEM;
 	u = &c->r.unr[c->r.n_unr++];
 	memset(u, 0, sizeof(*u));
@@ -451,7 +608,7 @@ static int scan_pid(struct ctx *c, uint32_t pid)
 	c->pid = pid;
 	c->err = 0;
 	c->first_ref = c->r.n_refs;
-	snprintf(name, sizeof(name), "%u", pid);
+	fmt_u32(name, pid);
 	c->pidfd = openat(c->rootfd, name, O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (c->pidfd < 0) {
 		if (part_failed(c, errno, "pid") == VANISHED) {
@@ -482,7 +639,7 @@ static int scan_pid(struct ctx *c, uint32_t pid)
 	}
 	if (c->r.n_refs > c->first_ref) {
 		ret = mtc_grow(&c->r.procs, &c->r.cap_procs, c->r.n_procs + 1,
-			   sizeof(*p));
+			       sizeof(*p), 16);
 		if (ret < 0)
 			goto out;
 		p = &c->r.procs[c->r.n_procs++];
@@ -523,16 +680,15 @@ static int list_pids(struct ctx *c, uint32_t **pids, size_t *n_pids)
 			    !parse_dec(d->d_name, d->d_name + strlen(d->d_name),
 				       &pid) || pid > UINT32_MAX)
 				continue;
-			if (mtc_grow(pids, &cap, *n_pids + 1,
-				     sizeof(**pids)) < 0)
+			if (mtc_grow(pids, &cap, *n_pids + 1, sizeof(**pids),
+				     256) < 0)
 				return -ENOMEM;
 			(*pids)[(*n_pids)++] = pid;
 		}
 	}
 	if (n < 0)
 		return -errno;
-	if (*n_pids)
-		qsort(*pids, *n_pids, sizeof(**pids), cmp_u32);
+	mtc_sort(*pids, *n_pids, sizeof(**pids), cmp_u32);
 	return 0;
 }
 

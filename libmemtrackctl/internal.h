@@ -78,8 +78,16 @@ static inline uint64_t mtc_sadd(uint64_t a, uint64_t b)
 	return a > UINT64_MAX - b ? UINT64_MAX : a + b;
 }
 
-/* Makes room for @need elements of @elem bytes in *@pp.  0 or -ENOMEM. */
-int mtc_grow(void *pp, size_t *cap, size_t need, size_t elem);
+/*
+ * Makes room for @need elements of @elem bytes in *@pp, @first of them the
+ * first time (most buffers have one holder: a page fault saved per buffer
+ * on a big scan), doubling after.  0 or -ENOMEM.
+ */
+int mtc_grow(void *pp, size_t *cap, size_t need, size_t elem, size_t first);
+
+/* qsort(), after one pass that finds most inputs here already in order. */
+void mtc_sort(void *base, size_t n, size_t size,
+	      int (*cmp)(const void *, const void *));
 
 /* The buffer with inode @ino, created if new: its index, or -ENOMEM. */
 long mtc_dmabuf_raw_buf(struct mtc_dmabuf_raw *raw, uint64_t ino);

@@ -205,7 +205,7 @@ model() {
 				"$sep" "$pid" "${COMM[$role]}" "$role" "$buf" "$ino" \
 				$((UNITS[$buf] * UNIT)) "$fds" "$vmas" $((vu * UNIT))
 			sep=,
-			N_HOLDS=$((N_HOLDS + 1))
+			N_HOLDS=$((N_HOLDS + 1)) N_VMAS=$((N_VMAS + vmas))
 		done <"$T/$run.holds_of"
 		printf ']}\n'
 	} >"$T/$run.model.json" 2>"$T/$run.model.err"
@@ -418,6 +418,29 @@ nobody_checks() {
 	check $? "$run: as nobody, --pid $main: exit 3 (got $rc), '$want'"
 }
 
+# How the mappings were read, from strace (bookworm's does not name the
+# ioctl): on 6.11+ by PROCMAP_QUERY, at least one call returning each
+# holder's VMA and none refused; on 6.1 one ENOTTY, then maps as text.
+method_check() {
+	local run=$1 out=$T/$1.strace ok=0 enotty=0 other=0 l rc=0
+	strace -qq -e trace=ioctl -o "$out" "$ctl" buffers -j >/dev/null 2>"$out.err" || rc=1
+	while IFS= read -r l; do
+		[[ $l == *'(PROCMAP_QUERY'* || $l == *'0x66, 0x11, 0x68)'* ]] || continue
+		case $l in
+		*') = 0') ok=$((ok + 1)) ;;
+		*'ENOTTY'*) enotty=$((enotty + 1)) ;;
+		*'ENOENT'* | *'ESRCH'*) ;;
+		*) other=$((other + 1)) && echo "# $l" ;;
+		esac
+	done <"$out"
+	case $KVER in
+	6.1.*) [ $ok = 0 ] && [ $enotty = 1 ] && [ $other = 0 ] || rc=1 ;;
+	*) [ $ok -ge "$N_VMAS" ] && [ $enotty = 0 ] && [ $other = 0 ] || rc=1 ;;
+	esac
+	note <"$out.err"
+	check $rc "$run: mappings read by $([[ $KVER == 6.1.* ]] && echo 'maps text after one ENOTTY' || echo PROCMAP_QUERY): $ok answered (holders have $N_VMAS VMAs), $enotty ENOTTY, $other other errors"
+}
+
 # one_run RUN SOURCE FULL SCENARIO...: start, check every view, stop, check
 # the release.  FULL=1: every view, text and nobody too; else the default
 # and --by buffer views and --pid of each holder
@@ -431,7 +454,7 @@ one_run() {
 		return
 	fi
 	holds_of "$@" >"$T/$run.holds_of"
-	N_HOLDS=0
+	N_HOLDS=0 N_VMAS=0
 	model "$run" "$src" "$@"
 	check $? "$run: mtdb-hold --source $src $* is ready: model of $N_HOLDS holds by ${#PIDS[@]} processes"
 	get "$run" procs processes 0 "-j: every process's figures and the totals as the model says"
@@ -451,6 +474,7 @@ one_run() {
 	if [ "$full" = 1 ]; then
 		text_checks "$run"
 		nobody_checks "$run"
+		method_check "$run"
 	fi
 	hold_stop "$run"
 	check $? "$run: mtdb-hold and its helpers exit cleanly"
