@@ -74,6 +74,7 @@ struct procmap_query {
 #define FDINFO_MAX	4096	/* ~120 bytes, + any lock: lines */
 #define MAPS_CHUNK	65536	/* a maps line is < PATH_MAX + 100 */
 #define LINK_READ	64	/* only the link's prefix matters */
+#define OTHER_MINORS_MAX 16	/* tmpfs, memfd, 9p, ...: few per system */
 #define DIRECT_MIN_FDS	256	/* fds to see before trusting a mix */
 
 enum { OK = 0, STOP = 1, VANISHED = 2 };	/* part results; < 0 fatal */
@@ -86,6 +87,9 @@ struct ctx {
 	bool maps_as_text;		/* no PROCMAP_QUERY here */
 	bool dmabuf_dev_known;		/* major 0, and this minor */
 	uint32_t dmabuf_minor;
+	/* major-0 minors whose VMAs were found to be something else */
+	uint32_t other_minors[OTHER_MINORS_MAX];
+	unsigned int n_other_minors;
 	/* the process being scanned */
 	uint32_t pid;
 	int pidfd;
@@ -413,11 +417,21 @@ static int scan_maps_lines(struct ctx *c, const char *p, const char *e)
 	return OK;
 }
 
+static bool is_other_minor(const struct ctx *c, uint32_t minor)
+{
+	unsigned int i;
+
+	for (i = 0; i < c->n_other_minors; i++)
+		if (c->other_minors[i] == minor)
+			return true;
+	return false;
+}
+
 /*
  * Whether the VMA @q found is a dma-buf's, and if its buffer is new and
  * only mapped so far, its name.  A name is asked for only on a device of
- * major 0 (pseudo filesystems: tmpfs, memfd, dma-buf ...), until the
- * dma-buf device is known.
+ * major 0 (pseudo filesystems: tmpfs, memfd, 9p, dma-buf ...), until the
+ * dma-buf device is known, and once per other such device.
  */
 static int query_is_dmabuf(struct ctx *c, int fd, const struct procmap_query *q,
 			   long *bi)
@@ -438,13 +452,23 @@ static int query_is_dmabuf(struct ctx *c, int fd, const struct procmap_query *q,
 	if (c->dmabuf_dev_known && q->dev_minor != c->dmabuf_minor)
 		return OK;
 	if (!c->dmabuf_dev_known) {
+		if (is_other_minor(c, q->dev_minor))
+			return OK;
 		if (ioctl(fd, PROCMAP_QUERY, &nq) < 0)
 			goto failed;
 		named = true;
-		/* "(deleted)" is appended only after an unlink: never here */
-		if (nq.inode != q->inode || nq.vma_name_size < 9 ||
-		    memcmp(name, "/dmabuf:", 8))
+		/* unmapped and replaced in between: tells nothing */
+		if (nq.inode != q->inode || nq.dev_major ||
+		    nq.dev_minor != q->dev_minor)
 			return OK;
+		/* "(deleted)" is appended only after an unlink: never here */
+		if (nq.vma_name_size < 9 || memcmp(name, "/dmabuf:", 8)) {
+			/* one filesystem per device: none of it is dma-buf */
+			if (c->n_other_minors < OTHER_MINORS_MAX)
+				c->other_minors[c->n_other_minors++] =
+					q->dev_minor;
+			return OK;
+		}
 		c->dmabuf_dev_known = true;
 		c->dmabuf_minor = q->dev_minor;
 	}
