@@ -10,12 +10,15 @@
  *   allocates @size bytes (zeroed, vmalloc_user()), exports them as a
  *   dma-buf with exp_name "memtrack_dmabuf" and returns it in @fd, opened
  *   O_RDWR | O_CLOEXEC.  @size must be a non-zero multiple of PAGE_SIZE and
- *   at most MTDB_MAX_SIZE; @flags must be 0.  The fd number is reserved
+ *   at most MTDB_MAX_SIZE; @flags is 0 or MTDB_ALLOC_PRIVATE_MAP.  The fd
+ *   number is reserved
  *   and copied out before the file is installed, as dma-heap does, so a
  *   failed copy leaves no fd behind.
  *
  *   The buffer supports what user space can do with a dma-buf: mmap()
- *   (MAP_SHARED only; the pages are inserted at mmap time), llseek to find
+ *   (MAP_SHARED; with MTDB_ALLOC_PRIVATE_MAP also MAP_PRIVATE without
+ *   PROT_WRITE, as an exporter that leaves the choice to the dma-buf core
+ *   allows; the pages are inserted at mmap time), llseek to find
  *   the size, DMA_BUF_SET_NAME and DMA_BUF_IOCTL_SYNC (both handled by the
  *   dma-buf core).  No device ever imports these buffers: map_dma_buf, which
  *   dma_buf_export() requires, refuses with -EOPNOTSUPP.
@@ -49,10 +52,12 @@
  * struct mtdb_buffer - the memory behind one dma-buf
  * @vaddr: vmalloc_user() memory, zeroed
  * @size: its size, a multiple of PAGE_SIZE
+ * @private_map: MAP_PRIVATE mappings without PROT_WRITE are allowed
  */
 struct mtdb_buffer {
 	void *vaddr;
 	size_t size;
+	bool private_map;
 };
 
 static atomic_t mtdb_buffers = ATOMIC_INIT(0);
@@ -76,8 +81,12 @@ static int mtdb_mmap(struct dma_buf *dmabuf, struct vm_area_struct *vma)
 {
 	struct mtdb_buffer *buf = dmabuf->priv;
 
-	/* a private mapping would give copy-on-write copies, not the buffer */
-	if (!(vma->vm_flags & VM_SHARED))
+	/*
+	 * A private mapping shows the buffer until written, then a private
+	 * copy of the page written (copy-on-write of the inserted page).
+	 */
+	if (!(vma->vm_flags & VM_SHARED) &&
+	    (!buf->private_map || (vma->vm_flags & VM_WRITE)))
 		return -EINVAL;
 	/* checks the range; sets VM_DONTEXPAND | VM_DONTDUMP */
 	return remap_vmalloc_range(vma, buf->vaddr, vma->vm_pgoff);
@@ -100,7 +109,7 @@ static const struct dma_buf_ops mtdb_dmabuf_ops = {
 	.release = mtdb_release,
 };
 
-static struct dma_buf *mtdb_export(size_t size)
+static struct dma_buf *mtdb_export(size_t size, bool private_map)
 {
 	DEFINE_DMA_BUF_EXPORT_INFO(exp_info);
 	struct mtdb_buffer *buf;
@@ -110,6 +119,7 @@ static struct dma_buf *mtdb_export(size_t size)
 	if (!buf)
 		return ERR_PTR(-ENOMEM);
 	buf->size = size;
+	buf->private_map = private_map;
 	buf->vaddr = vmalloc_user(size);
 	if (!buf->vaddr) {
 		kfree(buf);
@@ -141,11 +151,11 @@ static long mtdb_ioctl_alloc(struct mtdb_alloc __user *uarg)
 
 	if (copy_from_user(&req, uarg, sizeof(req)))
 		return -EFAULT;
-	if (req.flags || !req.size || req.size > MTDB_MAX_SIZE ||
+	if ((req.flags & ~MTDB_ALLOC_PRIVATE_MAP) || !req.size || req.size > MTDB_MAX_SIZE ||
 	    !PAGE_ALIGNED(req.size))
 		return -EINVAL;
 
-	dmabuf = mtdb_export(req.size);
+	dmabuf = mtdb_export(req.size, req.flags & MTDB_ALLOC_PRIVATE_MAP);
 	if (IS_ERR(dmabuf))
 		return PTR_ERR(dmabuf);
 

@@ -21,7 +21,7 @@
  * struct mtdb_alloc - argument of MTDB_IOC_ALLOC
  * @size: in: buffer size in bytes, a non-zero multiple of the page size, at
  *        most MTDB_MAX_SIZE
- * @flags: in: must be 0
+ * @flags: in: 0, or MTDB_ALLOC_PRIVATE_MAP
  * @fd: out: the dma-buf, opened O_RDWR | O_CLOEXEC
  */
 struct mtdb_alloc {
@@ -29,6 +29,13 @@ struct mtdb_alloc {
 	__u32 flags;
 	__s32 fd;
 };
+
+/*
+ * The buffer also accepts MAP_PRIVATE mappings without PROT_WRITE, which
+ * the dma-buf core does not refuse: udmabuf and the dma-heaps do, other
+ * exporters may not.
+ */
+#define MTDB_ALLOC_PRIVATE_MAP	0x1
 
 #define MTDB_IOC_ALLOC	_IOWR('M', 0xdb, struct mtdb_alloc)
 

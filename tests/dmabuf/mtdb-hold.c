@@ -28,10 +28,13 @@
  *         to "receiver", which keeps it; main closes its own fd.
  *   name  buffer "name" (6 units): named with DMA_BUF_SET_NAME (--name,
  *         default "mtdb-named"), held by main through one fd and one VMA.
+ *   private  (exporter only, not part of "all") buffer "private" (7
+ *         units, MTDB_ALLOC_PRIVATE_MAP): mapped MAP_PRIVATE, PROT_READ by
+ *         main, then its fd closed (one VMA, no fd).
  *
- * Mappings are MAP_SHARED, PROT_READ | PROT_WRITE, whole buffer; every
- * page is written through one mapping and read back through every other
- * one.  Helper processes keep only stdin/stdout/stderr, their control
+ * Other mappings are MAP_SHARED, PROT_READ | PROT_WRITE, whole buffer;
+ * every page is written through one shared mapping and read back through
+ * every other one.  Helper processes keep only stdin/stdout/stderr, their control
  * socket and their own buffer: everything else inherited from main is
  * closed or unmapped before they report ready.  Each new buffer is checked
  * against fstat() and /proc/self/fdinfo (size, ino, exp_name and, once
@@ -195,10 +198,12 @@ static void close_dev(void)
 }
 
 /* A new dma-buf of SIZE bytes from the source, or -errno. */
-static int source_alloc(uint64_t size)
+static int source_alloc(uint64_t size, uint32_t flags)
 {
 	int dev = open_dev(), fd, memfd;
 
+	if (flags && src != SRC_EXPORTER)
+		return -EINVAL;
 	switch (src) {
 	case SRC_UDMABUF: {
 		struct udmabuf_create c = { .flags = UDMABUF_FLAGS_CLOEXEC, .size = size };
@@ -229,7 +234,7 @@ static int source_alloc(uint64_t size)
 		return a.fd;
 	}
 	case SRC_EXPORTER: {
-		struct mtdb_alloc a = { .size = size };
+		struct mtdb_alloc a = { .size = size, .flags = flags };
 
 		if (ioctl(dev, MTDB_IOC_ALLOC, &a) < 0)
 			return -errno;
@@ -290,8 +295,9 @@ static void read_fdinfo(int fd, struct fdinfo *fi)
 
 /* ---- buffers ------------------------------------------------------------ */
 
-/* Allocate buffer ID of UNITS units, check it, return its fd. */
-static int new_buf(const char *id, const char *scenario, int units, struct buf **out)
+/* Allocate buffer ID of UNITS units (FLAGS: MTDB_ALLOC_*), check it, return its fd. */
+static int new_buf(const char *id, const char *scenario, int units, uint32_t flags,
+		   struct buf **out)
 {
 	struct buf *b = &bufs[nbufs++];
 	struct fdinfo fi;
@@ -301,7 +307,7 @@ static int new_buf(const char *id, const char *scenario, int units, struct buf *
 	b->id = id;
 	b->scenario = scenario;
 	b->size = unit * units;
-	fd = source_alloc(b->size);
+	fd = source_alloc(b->size, flags);
 	if (fd < 0)
 		die("%s: allocating %" PRIu64 " bytes from %s: %s", id, b->size,
 		    sources[src].name, strerror(-fd));
@@ -325,9 +331,11 @@ static int new_buf(const char *id, const char *scenario, int units, struct buf *
 	return fd;
 }
 
-static void *map_buf(struct buf *b, int fd)
+/* MAP_SHARED and writable, or MAP_PRIVATE and read-only */
+static void *map_buf(struct buf *b, int fd, int type)
 {
-	void *p = mmap(NULL, b->size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	void *p = mmap(NULL, b->size, type == MAP_SHARED ? PROT_READ | PROT_WRITE : PROT_READ,
+		       type, fd, 0);
 
 	if (p == MAP_FAILED)
 		die("%s: mmap: %m", b->id);
@@ -566,6 +574,7 @@ enum {
 	SC_SCM = 1 << 3,
 	SC_NAME = 1 << 4,
 	SC_ALL = (1 << 5) - 1,
+	SC_PRIVATE = 1 << 5,	/* not in "all": the exporter's only */
 };
 
 static void scenario_fork(void)
@@ -573,7 +582,7 @@ static void scenario_fork(void)
 	char reply[64];
 	unsigned long ino;
 	struct buf *b;
-	int fd = new_buf("fork", "fork", 4, &b);
+	int fd = new_buf("fork", "fork", 4, 0, &b);
 
 	start_helper(P_FORK, fork_child_fn, fd, reply, sizeof(reply));
 	if (sscanf(reply, "ok ino=%lu", &ino) != 1 || ino != (unsigned long)b->ino)
@@ -585,7 +594,7 @@ static void scenario_fork(void)
 static void scenario_fd(void)
 {
 	struct buf *b;
-	int fd = new_buf("fd", "fd", 1, &b);
+	int fd = new_buf("fd", "fd", 1, 0, &b);
 
 	if (dup(fd) < 0)
 		die("dup: %m");
@@ -598,14 +607,14 @@ static void scenario_map(void)
 	struct buf *b;
 	int fd;
 
-	fd = new_buf("map1", "map", 2, &b);
-	v[0] = map_buf(b, fd);
+	fd = new_buf("map1", "map", 2, 0, &b);
+	v[0] = map_buf(b, fd, MAP_SHARED);
 	close(fd);
 	check_pages(b, v, 1);
 
-	fd = new_buf("map2", "map", 3, &b);
-	v[0] = map_buf(b, fd);
-	v[1] = map_buf(b, fd);
+	fd = new_buf("map2", "map", 3, 0, &b);
+	v[0] = map_buf(b, fd, MAP_SHARED);
+	v[1] = map_buf(b, fd, MAP_SHARED);
 	close(fd);
 	check_pages(b, v, 2);
 }
@@ -614,7 +623,7 @@ static void scenario_scm(void)
 {
 	char reply[64];
 	struct buf *b;
-	int fd = new_buf("scm", "scm", 5, &b);
+	int fd = new_buf("scm", "scm", 5, 0, &b);
 
 	send_fd(procs[P_RECV].sock, fd, b->ino);
 	expect_ok(P_RECV, reply, sizeof(reply));
@@ -627,7 +636,7 @@ static void scenario_name(void)
 	unsigned char *v[1];
 	struct fdinfo fi;
 	struct buf *b;
-	int fd = new_buf("name", "name", 6, &b);
+	int fd = new_buf("name", "name", 6, 0, &b);
 
 	if (ioctl(fd, DMA_BUF_SET_NAME, set_name) < 0)
 		die("DMA_BUF_SET_NAME '%s': %m", set_name);
@@ -636,9 +645,33 @@ static void scenario_name(void)
 		die("name: fdinfo name '%s', want '%s'", fi.has_name ? fi.name : "(none)",
 		    set_name);
 	snprintf(b->name, sizeof(b->name), "%s", set_name);
-	v[0] = map_buf(b, fd);
+	v[0] = map_buf(b, fd, MAP_SHARED);
 	check_pages(b, v, 1);
 	b->fds[P_MAIN] = 1;
+}
+
+/*
+ * The pattern goes in through a shared mapping that is unmapped again, so
+ * main keeps only the private one; a reader sees the buffer's pages until
+ * it writes.
+ */
+static void scenario_private(void)
+{
+	unsigned char *v[2];
+	struct buf *b;
+	int fd;
+
+	if (src != SRC_EXPORTER)
+		die("private: only --source exporter allows MAP_PRIVATE");
+	fd = new_buf("private", "private", 7, MTDB_ALLOC_PRIVATE_MAP, &b);
+	v[0] = mmap(NULL, b->size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	if (v[0] == MAP_FAILED)
+		die("private: mmap MAP_SHARED: %m");
+	v[1] = map_buf(b, fd, MAP_PRIVATE);
+	close(fd);
+	check_pages(b, v, 2);
+	if (munmap(v[0], b->size) < 0)
+		die("private: munmap: %m");
 }
 
 /* ---- the report --------------------------------------------------------- */
@@ -822,7 +855,7 @@ static int check_errors(void)
 	bad += !errcase("unaligned-size", EINVAL, alloc_errno(&a));
 	a = (struct mtdb_alloc){ .size = MTDB_MAX_SIZE + page_size };
 	bad += !errcase("too-big", EINVAL, alloc_errno(&a));
-	a = (struct mtdb_alloc){ .size = page_size, .flags = 1 };
+	a = (struct mtdb_alloc){ .size = page_size, .flags = MTDB_ALLOC_PRIVATE_MAP << 1 };
 	bad += !errcase("flags", EINVAL, alloc_errno(&a));
 	bad += !errcase("null-arg", EFAULT,
 			ioctl(dev_fd, MTDB_IOC_ALLOC, NULL) < 0 ? errno : 0);
@@ -859,6 +892,23 @@ static int check_errors(void)
 	bad += !errcase("mmap-second-page", 0, p == MAP_FAILED ? errno : 0);
 	if (p != MAP_FAILED)
 		munmap(p, page_size);
+	p = mmap(NULL, page_size, PROT_READ, MAP_PRIVATE, fd, 0);
+	bad += !errcase("mmap-private-readonly", EINVAL, p == MAP_FAILED ? errno : 0);
+	if (p != MAP_FAILED)
+		munmap(p, page_size);
+	close(fd);
+
+	a = (struct mtdb_alloc){ .size = 2 * page_size, .flags = MTDB_ALLOC_PRIVATE_MAP };
+	bad += !errcase("alloc-private-map", 0, alloc_errno(&a));
+	fd = a.fd;
+	p = mmap(NULL, 2 * page_size, PROT_READ | PROT_WRITE, MAP_PRIVATE, fd, 0);
+	bad += !errcase("private-map-writable", EINVAL, p == MAP_FAILED ? errno : 0);
+	if (p != MAP_FAILED)
+		munmap(p, 2 * page_size);
+	p = mmap(NULL, 2 * page_size, PROT_READ, MAP_PRIVATE, fd, 0);
+	bad += !errcase("private-map-readonly", 0, p == MAP_FAILED ? errno : 0);
+	if (p != MAP_FAILED)
+		munmap(p, 2 * page_size);
 	close(fd);
 
 	printf("errcheck fds_leaked=%d\n", count_fds() - before);
@@ -874,7 +924,7 @@ static void __attribute__((noreturn)) usage(int status)
 {
 	fprintf(status ? stderr : stdout,
 		"usage: mtdb-hold --source udmabuf|heap|exporter [--unit BYTES] [--name NAME]\n"
-		"                 [--no-stdin] fd|map|fork|scm|name|all...\n"
+		"                 [--no-stdin] fd|map|fork|scm|name|private|all...\n"
 		"       mtdb-hold --source exporter --check-errors\n");
 	exit(status);
 }
@@ -953,6 +1003,8 @@ int main(int argc, char **argv)
 			sc |= SC_SCM;
 		else if (!strcmp(a, "name"))
 			sc |= SC_NAME;
+		else if (!strcmp(a, "private"))
+			sc |= SC_PRIVATE;
 		else if (!strcmp(a, "all"))
 			sc |= SC_ALL;
 		else
@@ -987,6 +1039,8 @@ int main(int argc, char **argv)
 		scenario_scm();
 	if (sc & SC_NAME)
 		scenario_name();
+	if (sc & SC_PRIVATE)
+		scenario_private();
 	close_dev();
 
 	report();

@@ -5,8 +5,9 @@
 # arrangements with each source the kernel has -- udmabuf and the system
 # dma-heap (6.12), memtrack_dmabuf_exporter.ko (both kernels) -- in the
 # scenarios fd (two fds), map (mapped, fd closed), fork (shared by parent
-# and child), scm (passed with SCM_RIGHTS, sender's fd closed) and name
-# (DMA_BUF_SET_NAME), all at once and each alone.  Every view (default,
+# and child), scm (passed with SCM_RIGHTS, sender's fd closed), name
+# (DMA_BUF_SET_NAME) and, with the exporter, private (a read-only
+# MAP_PRIVATE mapping, fd closed), all at once and each alone.  Every view (default,
 # --pid, --by tag|exporter|buffer, JSON and text, human units and -b) is
 # compared, figure by figure, with what this script expects from the
 # scenarios alone: sizes are multiples of --unit, holders, fds and VMAs
@@ -505,6 +506,9 @@ runs() {
 	for s in "${SCENARIOS[@]}"; do
 		one_run "$1.$s" "$1" 0 "$s"
 	done
+	# Every view of its own: added to "all", main's totals would have no
+	# exact form in human units.
+	[ "$1" != exporter ] || one_run "$1.private" "$1" 1 private
 }
 
 # ---- before any buffer -------------------------------------------------------------

@@ -30,11 +30,17 @@ has_line() {
 # Per scenario, one line per holder: "BUF ROLE FDS VMAS VMA_UNITS" (from
 # mtdb-hold's header; VMA_UNITS: mapped length in --unit units); each
 # buffer's size in units; each source's exp_name.  (Read by the scripts
-# that source this.)
+# that source this.)  "all" is SCENARIOS; scenarios_of SOURCE adds those
+# only the test exporter can set up (a MAP_PRIVATE mapping).
 # shellcheck disable=SC2034
 SCENARIOS=(fd map fork scm name)
 # shellcheck disable=SC2034
-declare -A UNITS=([fd]=1 [map1]=2 [map2]=3 [fork]=4 [scm]=5 [name]=6)
+declare -A UNITS=([fd]=1 [map1]=2 [map2]=3 [fork]=4 [scm]=5 [name]=6 [private]=7)
+scenarios_of() { # scenarios_of SOURCE: its scenarios, one word each
+	echo "${SCENARIOS[@]}"
+	[ "$1" = exporter ] && echo private
+	return 0
+}
 # shellcheck disable=SC2034
 declare -A EXPNAME=([udmabuf]=udmabuf [heap]=system [exporter]=memtrack_dmabuf)
 holds_of() { # holds_of SCENARIO...: the expected holds, one per line
@@ -47,6 +53,7 @@ holds_of() { # holds_of SCENARIO...: the expected holds, one per line
 		fork) echo "fork main 1 0 0"; echo "fork fork-child 1 0 0" ;;
 		scm) echo "scm receiver 1 0 0" ;;
 		name) echo "name main 1 1 6" ;;
+		private) echo "private main 0 1 7" ;;
 		esac
 	done
 }
