@@ -182,15 +182,15 @@ if [ ! -x "$bin" ]; then
 	build_client "$bin" || exit 1
 fi
 
-until_true 60 test "$(systemctl is-active memtrackd.service)" = active || { echo "memtrackd is not active"; exit 1; }
-until_true 30 test "$(prop State)" = attached || { echo "memtrackd is not attached"; exit 1; }
+until_true 60 eval '[ "$(systemctl is-active memtrackd.service)" = active ]' || { echo "memtrackd is not active"; exit 1; }
+until_true 30 eval '[ "$(prop State)" = attached ]' || { echo "memtrackd is not attached"; exit 1; }
 if [ -n "${BENCH_EVENT_BUFFER:-}" ]; then
 	# a small event socket buffer: overruns, and re-dumps, under the churn
 	mkdir -p /etc/memtrackd.conf.d
 	printf '[Daemon]\nEventBufferBytes=%s\n' "$BENCH_EVENT_BUFFER" >/etc/memtrackd.conf.d/90-bench.conf
 	systemctl restart memtrackd.service || exit 1
-	until_true 60 test "$(systemctl is-active memtrackd.service)" = active || { echo "memtrackd is not active"; exit 1; }
-	until_true 30 test "$(prop State)" = attached || { echo "memtrackd is not attached"; exit 1; }
+	until_true 60 eval '[ "$(systemctl is-active memtrackd.service)" = active ]' || { echo "memtrackd is not active"; exit 1; }
+	until_true 30 eval '[ "$(prop State)" = attached ]' || { echo "memtrackd is not attached"; exit 1; }
 	echo "# memtrackd restarted with EventBufferBytes=$BENCH_EVENT_BUFFER"
 fi
 mpid=$(systemctl show -p MainPID --value memtrackd.service)

@@ -26,7 +26,9 @@ prop() {
 # node_bytes PATH: the Bytes memtrackd reports for PATH (empty if unknown)
 node_bytes() { mgr GetNode s "$1" 2>/dev/null | jq -r '.data[0][4]'; }
 
-# until_true SECONDS COMMAND...: retry every 0.2 s for SECONDS of wall time
+# until_true SECONDS COMMAND...: retry every 0.2 s for SECONDS of wall time.
+# The caller expands COMMAND's words once: a condition on "$(...)" must be
+# passed as eval '[ "$(...)" ... ]' to be evaluated on every try.
 until_true() {
 	local end=$((SECONDS + $1))
 	shift

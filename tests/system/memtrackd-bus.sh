@@ -89,7 +89,7 @@ mgr Reload >/dev/null
 check $? "Reload (as root) accepts the rule"
 
 cmd set dev0/s1 2097152
-until_true 20 test -n "$(journal_json $MTD_MSG_RAISED)"
+until_true 20 eval '[ -n "$(journal_json $MTD_MSG_RAISED)" ]'
 journal_json $MTD_MSG_RAISED | tail -n1 >"$tmp/raised.json"
 jqe '.MEMTRACK_NODE == "dev0/s1" and .MEMTRACK_BYTES == "2097152" and
 	.MEMTRACK_THRESHOLD == "1048576" and .MEMTRACK_RULE == "s1-big" and .PRIORITY == "4"' \
@@ -113,7 +113,7 @@ sleep 1
 check $? "between Clear and Raise (hysteresis) the alert stays raised"
 
 cmd set dev0/s1 262144
-until_true 20 test -n "$(journal_json $MTD_MSG_CLEARED)"
+until_true 20 eval '[ -n "$(journal_json $MTD_MSG_CLEARED)" ]'
 journal_json $MTD_MSG_CLEARED | tail -n1 | jqe '.MEMTRACK_NODE == "dev0/s1" and
 	.MEMTRACK_BYTES == "262144" and .MEMTRACK_THRESHOLD == "524288" and .PRIORITY == "5"' >/dev/null
 check $? "journal: clear entry with PRIORITY=5 and the clear threshold"
@@ -129,7 +129,7 @@ rc=$?
 [ $rc -ne 0 ] && grep -q '/etc/memtrackd.conf.d/60-bad.conf:[0-9]' "$tmp/reload.out"
 check $? "Reload with Clear >= Raise fails naming file:line: $(head -c 200 "$tmp/reload.out")"
 cmd set dev0/s1 3000000
-until_true 20 test "$(journal_json $MTD_MSG_RAISED | wc -l)" -ge 2
+until_true 20 eval '[ "$(journal_json $MTD_MSG_RAISED | wc -l)" -ge 2 ]'
 check $? "the previous rule is still in force after the failed reload"
 rm /etc/memtrackd.conf.d/60-bad.conf
 

@@ -65,7 +65,7 @@ kill -STOP "$pid"
 cmd create flood && cmd bulk flood 3000 16
 sleep 5
 kill -CONT "$pid"
-until_true 120 test "$(prop Resyncs)" -gt "$resyncs"
+until_true 120 eval '[ "$(prop Resyncs)" -gt "$resyncs" ]'
 check $? "3,000 node creations while it stalled (256 KiB socket buffer) force a resync ($(prop Resyncs) > $resyncs)"
 cmd create flood2 && cmd bulk flood2 2000 8 && cmd destroy flood && cmd set cam/frames 777
 until_true 120 mirror_matches
@@ -78,7 +78,7 @@ sleep 2
 pid=$(systemctl show -p MainPID --value memtrackd.service)
 restarts=$(systemctl show -p NRestarts --value memtrackd.service)
 kill -9 "$pid"
-until_true 30 test "$(systemctl show -p MainPID --value memtrackd.service)" != "$pid"
+until_true 30 eval '[ "$(systemctl show -p MainPID --value memtrackd.service)" != "$pid" ]'
 until_true 30 service_active
 [ "$(systemctl show -p NRestarts --value memtrackd.service)" = $((restarts + 1)) ]
 check $? "after kill -9 systemd restarted memtrackd (NRestarts $restarts -> $((restarts + 1)))"
