@@ -39,6 +39,9 @@ setup-deps:
 	$(TOP)/tools/setup-deps
 
 module:
+	@if [ -z "$(TEST_KVERS)" ] && [ ! -d "$(KDIR)" ]; then \
+		echo "module: no 6.1 or 6.12 test kernel and no headers at $(KDIR);" \
+			"run tools/setup-deps or pass KDIR=/lib/modules/<ver>/build" >&2; exit 1; fi
 	@set -e; for k in $(KVERS); do \
 		echo "== memtrack.ko for $$k"; \
 		$(MAKE) -C $(TOP)/kernel KDIR=/lib/modules/$$k/build KVER=$$k OUT=$(BUILD)/kernel/$$k; \
@@ -50,7 +53,11 @@ $(MESON_BUILD)/build.ninja:
 userspace: $(MESON_BUILD)/build.ninja
 	ninja -C $(MESON_BUILD)
 
-demo: setup-deps all
+# all runs in a make of its own, started after setup-deps: the kernel list above
+# is read when make starts, and on a fresh machine setup-deps installs the
+# kernels only then.
+demo: setup-deps
+	$(MAKE) -C $(TOP) all
 	$(TOP)/tests/vm/run --kernel $(DEMO_KERNEL) --mode system --name demo -- tests/vm/demo-guest
 
 shell: all
@@ -58,7 +65,8 @@ shell: all
 		'insmod "$$MEMTRACK_KO_DIR/memtrack.ko" && echo "memtrack loaded; exit or Ctrl-A X to quit"; \
 		 PS1="memtrack-vm:\w# " exec bash --norc -i'
 
-check: setup-deps all
+check: setup-deps
+	$(MAKE) -C $(TOP) all
 	$(TOP)/tests/run-all $(RUN_ALL_ARGS)
 
 # The module is installed for KDIR's kernel (default: the running one) when
