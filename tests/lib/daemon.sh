@@ -106,3 +106,15 @@ jqe() {
 	in=$(cat)
 	[ -n "$in" ] && jq -e "$@" <<<"$in" >/dev/null
 }
+
+# The harness (tests/vm/memtrackd-check, run by guest-init after every system
+# test) fails the test when memtrackd restarted more often than this file
+# says the test itself caused.  Call mtd_expect_restart just before killing
+# the daemon on purpose in a way that makes systemd restart it.
+MTD_EXPECTED_RESTARTS=/run/memtrack-test/memtrackd-expected-restarts
+mtd_expect_restart() {
+	local n
+	mkdir -p "${MTD_EXPECTED_RESTARTS%/*}"
+	n=$(cat "$MTD_EXPECTED_RESTARTS" 2>/dev/null || echo 0)
+	echo $((n + 1)) >"$MTD_EXPECTED_RESTARTS"
+}
