@@ -22,6 +22,9 @@ expect_status 2 "vm/run bad --mode" "$top/tests/vm/run" --mode bogus -- true
 expect_status 2 "vm/run bad --timeout" "$top/tests/vm/run" --timeout 0 -- true
 expect_status 2 "vm/run unknown kernel" "$top/tests/vm/run" --kernel 1.0 -- true
 expect_status 2 "vm/run unknown option" "$top/tests/vm/run" --frobnicate -- true
+expect_status 2 "vm/run --sanitize needs system mode" "$top/tests/vm/run" --sanitize -- true
+expect_status 2 "splat-scan unknown argument" "$top/tests/vm/splat-scan" --frobnicate
+expect_status 2 "verdict without arguments" "$top/tests/vm/verdict"
 expect_status 0 "run-all --help" "$top/tests/run-all" --help
 expect_status 2 "run-all unknown suite" "$top/tests/run-all" --suite nope
 expect_status 0 "splat-scan --help" "$top/tests/vm/splat-scan" --help
