@@ -297,9 +297,19 @@ check $? "dump PATH: subtree with full paths"
 	"$bin" dump -j -d 1 cli | jq_py 'c=d["nodes"][0]["children"]; assert len(c)==3 and all(x["children"]==[] for x in c)'
 check $? "--depth 0 (roots only) and --depth 1"
 "$bin" dump -j --sort size cli/vpu0 | jq_py 'assert [c["name"] for c in d["nodes"][0]["children"]]==["s1","dpb","dpb"]' &&
-	"$bin" dump -j --sort name cli | jq_py 'assert [c["name"] for c in d["nodes"][0]["children"]]==["fw","vpu0",""]' &&
-	"$bin" dump --sort peak -b cli/vpu0 | awk 'NR>1 {print $NF}' >/dev/null
+	"$bin" dump -j --sort name cli | jq_py 'assert [c["name"] for c in d["nodes"][0]["children"]]==["fw","vpu0",""]'
 check $? "--sort size and name (unnamed last)"
+# The text view's rows after the header and cli/vpu0's own: its children
+# dpb, dpb (4 KiB peaks) and s1 (1 MiB), created in that order; the columns
+# end with PEAK %PARENT CREATOR.
+"$bin" dump --sort peak -b cli/vpu0 >"$tmp/peak.txt" 2>"$tmp/peak.err"
+rc=$?
+peaks=$(awk 'NR > 2 { print $(NF - 2) }' "$tmp/peak.txt")
+names=$(awk 'NR > 2 { printf "%s ", $2 }' "$tmp/peak.txt")
+[ $rc = 0 ] && [ ! -s "$tmp/peak.err" ] && [ "$names" = "s1 dpb dpb " ] &&
+	! grep -qvx '[0-9][0-9]*' <<<"$peaks" && sort -c -nr <<<"$peaks"
+check $? "--sort peak -b: exit $rc, children $names, peaks descending: ${peaks//$'\n'/ }"
+[ $rc = 0 ] || sed 's/^/# /' "$tmp/peak.err"
 
 expect_err 4 "memtrackctl: no node 'nosuch'" "unknown path: exit 4" "$bin" dump nosuch
 expect_err 4 "memtrackctl: no node 'cli/vpu0/nosuch'" "unknown deeper path: exit 4" "$bin" dump cli/vpu0/nosuch

@@ -227,6 +227,14 @@ cli() {
 	note <"$out.err"
 	return 1
 }
+# jqe ARGS... <FILE: jq -e ARGS on FILE, failing on empty (or blank) input
+# too: jq 1.6's -e exits 0 when there is no input at all
+jqe() {
+	local in=
+	IFS= read -r -d '' in || :
+	[[ $in == *[![:space:]]* ]] || { echo "# jq -e: no input"; return 1; }
+	jq -e "$@" <<<"$in" >/dev/null
+}
 # lines FILE: its number of lines
 lines() {
 	local n=0 l
@@ -383,6 +391,8 @@ nobody_checks() {
 		note <"$out.err"
 		rc=1
 	fi
+	# jq prints no difference for no input at all
+	[ -s "$out.json" ] || { echo "# as nobody: no JSON output"; rc=1; }
 	jq -r -L "$T" --slurpfile m "$T/$run.model.json" 'include "views";
 		[$m[0].procs[].pid] as $ours
 		| differences([$m[0].procs[] | {pid, comm, what: "fd", error: "EACCES", message: "Permission denied"}] | sort_by(.pid);
@@ -517,16 +527,16 @@ hold_build
 check $? "memtrackctl built ($ctl)"
 
 bufinfo_inos
-cli "$T/base" -j && jq -e '.processes == [] and .totals.buffers == 0 and .unreadable == [] and
-	.totals.malformed == 0' "$T/base" >/dev/null && [ ${#BUFINFO_INOS[@]} = 0 ]
+cli "$T/base" -j && jqe '.processes == [] and .totals.buffers == 0 and .unreadable == [] and
+	.totals.malformed == 0' <"$T/base" && [ ${#BUFINFO_INOS[@]} = 0 ]
 check $? "before the runs: no dma-buf in bufinfo, none held, every process readable as root"
 
 # --pid of processes holding nothing, or gone; bad arguments
 read -r self_comm </proc/$$/comm
 cli "$T/self" -j --pid $$ &&
-	jq -e --argjson p $$ --arg comm "$self_comm" '.process == {pid: $p, comm: $comm, complete: true,
+	jqe --argjson p $$ --arg comm "$self_comm" '.process == {pid: $p, comm: $comm, complete: true,
 		buffers: 0, fds: 0, vmas: 0, bytes: 0, fd_only_bytes: 0, mapped_bytes: 0, pss_bytes: 0,
-		held: [], by_exporter: [], by_tag: []}' "$T/self" >/dev/null &&
+		held: [], by_exporter: [], by_tag: []}' <"$T/self" &&
 	cli "$T/self.txt" --pid $$ && IFS= read -r l <"$T/self.txt" && [ "$l" = "process $$ ($self_comm) holds no dma-buf" ]
 check $? "--pid of this shell, which holds nothing: exit 0, zeros and empty lists, 'process $$ ($self_comm) holds no dma-buf'"
 : &
