@@ -124,7 +124,9 @@ static void manager_resync(struct mtd_manager *m)
 		return;
 	m->need_resync = false;
 	m->resync_usec = mtd_now(CLOCK_MONOTONIC);
-	err = mtc_dump(m->handle, 0, -1, &tree);
+	err = mtc_monitor_discard(m->monitor);
+	if (err >= 0)
+		err = mtc_dump(m->handle, 0, -1, &tree);
 	if (err >= 0) {
 		err = mtd_mirror_apply_dump(m, tree, true);
 		mtc_tree_free(tree);
@@ -172,7 +174,12 @@ static int manager_attach(struct mtd_manager *m)
 				      mtc_monitor_fd(m->monitor), EPOLLIN,
 				      on_monitor_io, m);
 	}
-	/* Subscribed before the dump, so no change can fall between. */
+	/*
+	 * Subscribed before the dump, so no change can fall between; what
+	 * waits from before it is older than the dump, and goes.
+	 */
+	if (err >= 0)
+		err = mtc_monitor_discard(m->monitor);
 	if (err >= 0)
 		err = mtc_dump(m->handle, 0, -1, &tree);
 	if (err < 0) {

@@ -525,6 +525,31 @@ MTC_EXPORT int mtc_monitor_dispatch(struct mtc_monitor *m)
 	return m->handled;
 }
 
+MTC_EXPORT int mtc_monitor_discard(struct mtc_monitor *m)
+{
+	int fd = nl_socket_get_fd(m->sock), dropped = 0;
+	ssize_t len;
+
+	for (;;) {
+		/* A zero-length read drops one datagram, whatever its size. */
+		len = recv(fd, NULL, 0, MSG_DONTWAIT | MSG_TRUNC);
+		if (len >= 0) {
+			dropped++;
+			continue;
+		}
+		if (errno == EINTR || errno == ENOBUFS)
+			continue;
+		if (errno == EAGAIN || errno == EWOULDBLOCK)
+			break;
+		return set_error(m->errmsg, -errno,
+				 "discarding memtrack events: %s",
+				 strerror(errno));
+	}
+	/* The next event follows a gap the caller knows of. */
+	m->have_seq = false;
+	return dropped;
+}
+
 MTC_EXPORT uint32_t mtc_monitor_last_seq(const struct mtc_monitor *m)
 {
 	return m->last_seq;

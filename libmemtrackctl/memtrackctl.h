@@ -242,6 +242,19 @@ int mtc_monitor_set_rcvbuf(struct mtc_monitor *m, int bytes);
  */
 int mtc_monitor_dispatch(struct mtc_monitor *m);
 
+/**
+ * mtc_monitor_discard() - drop the events waiting on the socket, unhandled
+ * @m: monitor
+ *
+ * Call it just before a dump that replaces what the events would say:
+ * every event still waiting is older than the dump, and applied after it
+ * would set a node back to an older state, for good if the event that
+ * followed was lost.  Events sent after this call arrive in order.
+ *
+ * Return: the number of events dropped, or a negative errno.
+ */
+int mtc_monitor_discard(struct mtc_monitor *m);
+
 /** mtc_monitor_last_seq() - sequence number of the last event seen */
 uint32_t mtc_monitor_last_seq(const struct mtc_monitor *m);
 

@@ -65,13 +65,23 @@ journal_json() {
 }
 
 # mirror_matches: memtrackd's tree equals a fresh kernel dump (id, path,
-# bytes, self, count, peak of every node)
+# bytes, self, count, peak of every node).  The last two lists compared are
+# kept for mirror_diff.
+MTD_MIRROR_CMP=/tmp/memtrack-mirror-cmp
 mirror_matches() {
 	local a b
 	a=$(mgr GetTree | jq -r '.data[0][] | "\(.[1]) \(.[3]) \(.[4]) \(.[5]) \(.[6]) \(.[7])"' | sort)
 	b=$(memtrackctl dump -j | jq -r '.. | objects | select(has("id")) |
 		"\(.id) \(.path) \(.bytes) \(.self_bytes) \(.count) \(.peak_bytes)"' | sort)
+	printf '%s\n' "$a" >"$MTD_MIRROR_CMP.daemon"
+	printf '%s\n' "$b" >"$MTD_MIRROR_CMP.kernel"
 	[ -n "$b" ] && [ "$a" = "$b" ]
+}
+
+# mirror_diff: how the last mirror_matches differed, as TAP comments
+# ("<" memtrackd's mirror, ">" the kernel's dump)
+mirror_diff() {
+	diff "$MTD_MIRROR_CMP.daemon" "$MTD_MIRROR_CMP.kernel" | grep '^[<>]' | head -n 20 | sed 's/^/# /'
 }
 
 wait_service() {

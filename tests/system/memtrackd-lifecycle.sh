@@ -109,7 +109,9 @@ until_true 120 eval '[ "$(prop Resyncs)" -gt "$resyncs" ]'
 check $? "3,000 node creations while it stalled (256 KiB socket buffer) force a resync ($(prop Resyncs) > $resyncs)"
 cmd create flood2 && cmd bulk flood2 2000 8 && cmd destroy flood && cmd set cam/frames 777
 until_true 120 mirror_matches
-check $? "once changes stop, the mirror equals a kernel dump (id, path, bytes, self, count, peak)"
+rc=$?
+check $rc "once changes stop, the mirror equals a kernel dump (id, path, bytes, self, count, peak)"
+[ $rc -eq 0 ] || mirror_diff
 [ "$(prop NodeCount)" = "$(memtrackctl dump -j | jq '[.. | objects | select(has("id"))] | length')" ]
 check $? "NodeCount equals the kernel's node count ($(prop NodeCount))"
 
