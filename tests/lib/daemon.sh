@@ -118,9 +118,10 @@ jqe() {
 }
 
 # The harness (tests/vm/memtrackd-check, run by guest-init after every system
-# test) fails the test when memtrackd restarted more often than this file
-# says the test itself caused.  Call mtd_expect_restart just before killing
-# the daemon on purpose in a way that makes systemd restart it.
+# test) fails the test unless memtrackd failed (and systemd restarted it)
+# exactly as often as this file says the test itself caused.  Call
+# mtd_expect_restart just before killing the daemon on purpose in a way that
+# makes systemd restart it.
 MTD_EXPECTED_RESTARTS=/run/memtrack-test/memtrackd-expected-restarts
 mtd_expect_restart() {
 	local n
