@@ -13,24 +13,35 @@
  * walk the children lists under RCU and nodes are freed after a grace period.
  * Named allocations are kept in a hash keyed by (parent, size, name), so a
  * named free does not scan siblings.
+ *
+ * A node becomes MEMTRACK_LIVE, and so can be found by id or claimed by a
+ * named free, in the critical section of its parent's children_lock that
+ * links it and queues its add event; a destroy claims it by setting
+ * MEMTRACK_DEAD, under the same lock for every node below the top.  So a
+ * create under a dying parent either lands before the destroy looks at the
+ * parent (and is destroyed with it) or fails, a leaf is never claimed half
+ * made, and an add event always precedes the node's del event.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
+#include <linux/delay.h>
 #include <linux/jhash.h>
 #include <linux/module.h>
 #include <linux/mutex.h>
 #include <linux/rculist.h>
 #include <linux/rhashtable.h>
 #include <linux/slab.h>
-#include <linux/srcu.h>
 #include <linux/string.h>
 #include <linux/timekeeping.h>
+#include <linux/wait_bit.h>
 
 #include "internal.h"
 
 /*
- * Buckets the hash tables never shrink below, so that a small, busy tree
- * does not resize them back and forth on every allocation and free.
+ * Initial buckets of the hash tables.  They grow with the tree and never
+ * shrink: a buffer pool that fills and drains made them resize back and
+ * forth, and inserts during a resize fail with -EBUSY (retried, but slow).
+ * A bucket is a pointer; a node is some 300 bytes.
  */
 #define MEMTRACK_HASH_MIN_SIZE		1024
 
@@ -50,11 +61,9 @@ static LIST_HEAD(memtrack_roots);
 static DEFINE_MUTEX(memtrack_roots_lock);
 
 /*
- * Synchronous (delay 0) callbacks run inside srcu_read_lock() so that
- * unregistering can wait for them; memtrack_notify_lock serialises
- * register and unregister.
+ * Serialises register and unregister.  Invocations are tracked by
+ * memtrack_notify::users, so a callback may unregister other callbacks.
  */
-static struct srcu_struct memtrack_srcu;
 static DEFINE_MUTEX(memtrack_notify_lock);
 
 static const struct rhashtable_params memtrack_id_params = {
@@ -62,7 +71,6 @@ static const struct rhashtable_params memtrack_id_params = {
 	.key_offset = offsetof(struct memtrack_node, id),
 	.head_offset = offsetof(struct memtrack_node, id_link),
 	.min_size = MEMTRACK_HASH_MIN_SIZE,
-	.automatic_shrinking = true,
 };
 
 struct memtrack_alloc_key {
@@ -111,7 +119,6 @@ static const struct rhashtable_params memtrack_alloc_params = {
 	.obj_hashfn = memtrack_alloc_obj_hashfn,
 	.obj_cmpfn = memtrack_alloc_obj_cmpfn,
 	.min_size = MEMTRACK_HASH_MIN_SIZE,
-	.automatic_shrinking = true,
 };
 
 static bool memtrack_valid(const struct memtrack_node *node)
@@ -160,7 +167,8 @@ unsigned int memtrack_topology_gen(const struct memtrack_node *top)
  * @node: the node
  *
  * The last reference frees the node after an RCU grace period and drops the
- * reference it held on its parent.
+ * reference it held on its parent.  Exported in the MEMTRACK_INTERNAL
+ * namespace for the white-box tests of kernel/tests/ only.
  */
 void memtrack_node_put(struct memtrack_node *node)
 {
@@ -172,6 +180,7 @@ void memtrack_node_put(struct memtrack_node *node)
 		node = parent;
 	}
 }
+EXPORT_SYMBOL_NS_GPL(memtrack_node_put, MEMTRACK_INTERNAL);
 
 static void memtrack_update_peak(struct memtrack_node *node, s64 total)
 {
@@ -196,18 +205,32 @@ static void memtrack_notify_one(struct memtrack_node *node,
 				   msecs_to_jiffies(delay));
 }
 
+static void memtrack_notify_put(struct memtrack_notify *nt)
+{
+	if (refcount_dec_and_test(&nt->users))
+		wake_up_var(&nt->users);
+}
+
+/*
+ * Each callback runs holding a use of its memtrack_notify and no lock, so
+ * that it may do anything but wait for itself: unregister other nodes'
+ * callbacks or destroy subtrees holding them.
+ */
 static void memtrack_notify_walk(struct memtrack_node *node)
 {
 	struct memtrack_notify *nt;
-	int idx;
 
-	idx = srcu_read_lock(&memtrack_srcu);
 	for (; node; node = node->parent) {
-		nt = srcu_dereference(node->notify, &memtrack_srcu);
-		if (nt)
+		rcu_read_lock();
+		nt = rcu_dereference(node->notify);
+		if (nt && !refcount_inc_not_zero(&nt->users))
+			nt = NULL;
+		rcu_read_unlock();
+		if (nt) {
 			memtrack_notify_one(node, nt);
+			memtrack_notify_put(nt);
+		}
 	}
-	srcu_read_unlock(&memtrack_srcu, idx);
 }
 
 /*
@@ -283,34 +306,80 @@ static struct memtrack_node *memtrack_node_new(struct memtrack_node *parent,
 	return node;
 }
 
+/* The last step of publishing: from here on, lookups and claims find it. */
+static void memtrack_node_set_live(struct memtrack_node *node)
+{
+	smp_mb__before_atomic();	/* list link and add event first */
+	set_bit(MEMTRACK_LIVE, &node->flags);
+}
+
+static bool memtrack_node_live(const struct memtrack_node *node)
+{
+	return test_bit(MEMTRACK_LIVE, &node->flags) &&
+	       !test_bit(MEMTRACK_DEAD, &node->flags);
+}
+
+/*
+ * rhashtable returns -EBUSY when an insert finds the table in the middle of
+ * a resize that cannot take it yet: a pool of a few thousand buffers of one
+ * name did, on and off.  The resize runs from a work item; give it time.
+ */
+#define MEMTRACK_INSERT_TRIES	1000
+
+static int memtrack_ids_insert(struct memtrack_node *node)
+{
+	unsigned int tries = 0;
+	int err;
+
+	while ((err = rhashtable_insert_fast(&memtrack_ids, &node->id_link,
+					     memtrack_id_params)) == -EBUSY &&
+	       ++tries < MEMTRACK_INSERT_TRIES)
+		usleep_range(20, 100);
+	return err;
+}
+
+static int memtrack_allocs_insert(struct memtrack_node *leaf)
+{
+	unsigned int tries = 0;
+	int err;
+
+	while ((err = rhltable_insert(&memtrack_allocs, &leaf->alloc_link,
+				      memtrack_alloc_params)) == -EBUSY &&
+	       ++tries < MEMTRACK_INSERT_TRIES)
+		usleep_range(20, 100);
+	return err;
+}
+
 /* Make a fully initialised node reachable under its parent. */
 static int memtrack_node_publish(struct memtrack_node *node)
 {
 	struct memtrack_node *parent = node->parent;
+	struct memtrack_nl_event *ev;
 	int err;
 
-	err = rhashtable_insert_fast(&memtrack_ids, &node->id_link,
-				     memtrack_id_params);
+	err = memtrack_ids_insert(node);
 	if (err)
 		return err;
 
 	if (node->kind == MEMTRACK_KIND_ALLOC) {
-		err = rhltable_insert(&memtrack_allocs, &node->alloc_link,
-				      memtrack_alloc_params);
+		err = memtrack_allocs_insert(node);
 		if (err)
 			goto err_alloc;
 	}
 
+	ev = memtrack_nl_event_prepare();
 	spin_lock(&parent->children_lock);
 	if (test_bit(MEMTRACK_DEAD, &parent->flags)) {
 		spin_unlock(&parent->children_lock);
+		kfree(ev);
 		err = -ENODEV;
 		goto err_dead;
 	}
 	list_add_tail_rcu(&node->sibling, &parent->children);
-	spin_unlock(&parent->children_lock);
 	memtrack_topology_changed(node);
-	memtrack_nl_node_event(node, MEMTRACK_CMD_NODE_ADD_NTF);
+	memtrack_nl_event_queue(ev, node, MEMTRACK_CMD_NODE_ADD_NTF);
+	memtrack_node_set_live(node);
+	spin_unlock(&parent->children_lock);
 	return 0;
 
 err_dead:
@@ -345,8 +414,7 @@ struct memtrack_node *__memtrack_create_root(const char *name, bool v4l2_compat)
 	if (IS_ERR(root))
 		return root;
 
-	err = rhashtable_insert_fast(&memtrack_ids, &root->id_link,
-				     memtrack_id_params);
+	err = memtrack_ids_insert(root);
 	if (err) {
 		memtrack_node_put(root);
 		return ERR_PTR(err);
@@ -358,6 +426,7 @@ struct memtrack_node *__memtrack_create_root(const char *name, bool v4l2_compat)
 	mutex_unlock(&memtrack_roots_lock);
 	memtrack_topology_changed(root);
 	memtrack_nl_node_event(root, MEMTRACK_CMD_NODE_ADD_NTF);
+	memtrack_node_set_live(root);
 	return root;
 }
 
@@ -570,9 +639,7 @@ struct memtrack_node *memtrack_lookup_id(u64 id)
 	struct memtrack_node *node;
 
 	node = rhashtable_lookup(&memtrack_ids, &id, memtrack_id_params);
-	if (node && test_bit(MEMTRACK_DEAD, &node->flags))
-		return NULL;
-	return node;
+	return node && memtrack_node_live(node) ? node : NULL;
 }
 
 static struct memtrack_notify *memtrack_notify_detach(struct memtrack_node *node)
@@ -586,11 +653,16 @@ static struct memtrack_notify *memtrack_notify_detach(struct memtrack_node *node
 	return nt;
 }
 
-/* Called after synchronize_srcu(): nobody can queue the work any more. */
+/*
+ * Free a detached callback once the invocations in progress are over; then
+ * nobody can queue its work any more.
+ */
 static void memtrack_notify_free(struct memtrack_notify *nt)
 {
+	if (!refcount_dec_and_test(&nt->users))
+		wait_var_event(&nt->users, !refcount_read(&nt->users));
 	cancel_delayed_work_sync(&nt->dwork);
-	kfree(nt);
+	kfree_rcu(nt, rcu);
 }
 
 static void memtrack_node_unpublish(struct memtrack_node *node)
@@ -618,57 +690,63 @@ static void memtrack_unlink(struct memtrack_node *node)
 }
 
 /*
- * Free the detached subtree of @top bottom-up.  Its lists only change here,
- * but RCU readers may still be walking them.
+ * Claim every node below @top (already claimed by the caller) and list them
+ * all on @reap, parents before children.  Each node is marked under its own
+ * children_lock, so that a create under it either finished linking its child
+ * (which is then claimed here) or sees MEMTRACK_DEAD and fails.  Children a
+ * named free claimed first are left to it.
  */
-static void memtrack_free_subtree(struct memtrack_node *top)
+static bool memtrack_claim_subtree(struct memtrack_node *top,
+				   struct list_head *reap)
 {
-	struct memtrack_notify *nt;
-	struct memtrack_node *node = top, *child, *parent;
+	struct memtrack_node *node, *child;
 	bool had_notify = false;
-	LIST_HEAD(dead_notify);
 
-	/* First pass: stop callbacks so that none sees a half-freed tree. */
-	rcu_read_lock();
-	for (; node; node = memtrack_dfs_next(node, top, UINT_MAX)) {
-		set_bit(MEMTRACK_DEAD, &node->flags);
+	list_add_tail(&top->reap_link, reap);
+	list_for_each_entry(node, reap, reap_link) {
+		spin_lock(&node->children_lock);
+		list_for_each_entry(child, &node->children, sibling)
+			if (!test_and_set_bit(MEMTRACK_DEAD, &child->flags))
+				list_add_tail(&child->reap_link, reap);
+		spin_unlock(&node->children_lock);
 		if (rcu_access_pointer(node->notify))
 			had_notify = true;
 	}
-	rcu_read_unlock();
+	return had_notify;
+}
 
-	if (had_notify) {
-		for (node = top; node;
-		     node = memtrack_dfs_next(node, top, UINT_MAX)) {
+/*
+ * Free the detached subtree of @top bottom-up.  RCU readers may still be
+ * walking its lists; a concurrent named free may still unlink a leaf of it.
+ */
+static void memtrack_free_subtree(struct memtrack_node *top)
+{
+	struct memtrack_notify *nt, *nt_next;
+	struct memtrack_node *node, *tmp;
+	LIST_HEAD(dead_notify);
+	LIST_HEAD(reap);
+
+	/* Stop callbacks first, so that none sees a half-freed tree. */
+	if (memtrack_claim_subtree(top, &reap)) {
+		list_for_each_entry(node, &reap, reap_link) {
 			nt = memtrack_notify_detach(node);
 			if (nt)
 				list_add(&nt->dead_link, &dead_notify);
 		}
-		synchronize_srcu(&memtrack_srcu);
-		while (!list_empty(&dead_notify)) {
-			nt = list_first_entry(&dead_notify, struct memtrack_notify,
-					      dead_link);
-			list_del(&nt->dead_link);
+		list_for_each_entry_safe(nt, nt_next, &dead_notify, dead_link)
 			memtrack_notify_free(nt);
-		}
 	}
 
-	node = top;
-	for (;;) {
-		while ((child = list_first_entry_or_null(&node->children,
-							 struct memtrack_node,
-							 sibling)))
-			node = child;
-
-		parent = node->parent;
-		if (node != top)
+	/* Children come after their parent on @reap: walk it backwards. */
+	list_for_each_entry_safe_reverse(node, tmp, &reap, reap_link) {
+		if (node != top) {
+			spin_lock(&node->parent->children_lock);
 			list_del_rcu(&node->sibling);
+			spin_unlock(&node->parent->children_lock);
+		}
 		memtrack_node_unpublish(node);
 		memtrack_nl_node_event(node, MEMTRACK_CMD_NODE_DEL_NTF);
 		memtrack_node_put(node);
-		if (node == top)
-			break;
-		node = parent;
 	}
 }
 
@@ -698,7 +776,8 @@ static void memtrack_destroy_claimed(struct memtrack_node *node)
  *
  * The subtree's bytes are subtracted from the ancestors, which are notified.
  * Pending callbacks in the subtree are cancelled and running ones waited
- * for; a callback must therefore not destroy its own node.  When the subtree
+ * for; a callback must therefore not destroy its own node or an ancestor
+ * of it (other subtrees are fine).  When the subtree
  * still held memory, it is printed to the kernel log at debug level first.
  *
  * Context: process context.
@@ -742,7 +821,8 @@ int memtrack_free(struct memtrack_node *parent, const char *name, size_t bytes)
 	rcu_read_lock();
 	list = rhltable_lookup(&memtrack_allocs, &key, memtrack_alloc_params);
 	rhl_for_each_entry_rcu(leaf, pos, list, alloc_link) {
-		if (!test_and_set_bit(MEMTRACK_DEAD, &leaf->flags)) {
+		if (test_bit(MEMTRACK_LIVE, &leaf->flags) &&
+		    !test_and_set_bit(MEMTRACK_DEAD, &leaf->flags)) {
 			found = leaf;
 			break;
 		}
@@ -974,6 +1054,7 @@ int memtrack_register_notify(struct memtrack_node *node,
 	nt->fn = fn;
 	nt->priv = priv;
 	nt->node = node;
+	refcount_set(&nt->users, 1);
 	INIT_DELAYED_WORK(&nt->dwork, memtrack_notify_workfn);
 
 	mutex_lock(&memtrack_notify_lock);
@@ -993,8 +1074,9 @@ EXPORT_SYMBOL_GPL(memtrack_register_notify);
  * memtrack_unregister_notify() - remove a node's change callback
  * @node: the node
  *
- * Cancels a pending callback and waits for one in progress.  Must not be
- * called from the node's own callback.
+ * Cancels a pending callback and waits for those in progress.  Must not be
+ * called from the node's own callback (it would wait for itself); any
+ * other callback may call it.
  *
  * Context: process context.
  */
@@ -1005,10 +1087,8 @@ void memtrack_unregister_notify(struct memtrack_node *node)
 	if (!memtrack_valid(node))
 		return;
 	nt = memtrack_notify_detach(node);
-	if (!nt)
-		return;
-	synchronize_srcu(&memtrack_srcu);
-	memtrack_notify_free(nt);
+	if (nt)
+		memtrack_notify_free(nt);
 }
 EXPORT_SYMBOL_GPL(memtrack_unregister_notify);
 
@@ -1059,9 +1139,6 @@ static int __init memtrack_init(void)
 	err = rhltable_init(&memtrack_allocs, &memtrack_alloc_params);
 	if (err)
 		goto err_allocs;
-	err = init_srcu_struct(&memtrack_srcu);
-	if (err)
-		goto err_srcu;
 	err = memtrack_netlink_init();
 	if (err)
 		goto err_netlink;
@@ -1069,8 +1146,6 @@ static int __init memtrack_init(void)
 	return 0;
 
 err_netlink:
-	cleanup_srcu_struct(&memtrack_srcu);
-err_srcu:
 	rhltable_destroy(&memtrack_allocs);
 err_allocs:
 	rhashtable_destroy(&memtrack_ids);
@@ -1083,7 +1158,6 @@ static void __exit memtrack_exit(void)
 	memtrack_netlink_exit();
 	memtrack_destroy_leftovers();
 	memtrack_debugfs_exit();
-	cleanup_srcu_struct(&memtrack_srcu);
 	rcu_barrier();
 	rhltable_destroy(&memtrack_allocs);
 	rhashtable_destroy(&memtrack_ids);

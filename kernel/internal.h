@@ -21,6 +21,7 @@ struct dentry;
 
 /* Bits in memtrack_node::flags. */
 enum {
+	MEMTRACK_LIVE,		/* linked under its parent, add event queued */
 	MEMTRACK_DEAD,		/* claimed by a destroy; no longer reachable */
 	MEMTRACK_CHANGE_QUEUED,	/* change_event is queued and not yet sent */
 };
@@ -38,7 +39,13 @@ struct memtrack_notify {
 	void *priv;
 	struct memtrack_node *node;
 	struct delayed_work dwork;
+	/*
+	 * One for the node's pointer to it, one per invocation in progress;
+	 * unregistering drops the first and waits for the rest.
+	 */
+	refcount_t users;
 	struct list_head dead_link;	/* on a destroy's list of detached callbacks */
+	struct rcu_head rcu;
 };
 
 struct memtrack_node {
@@ -67,6 +74,7 @@ struct memtrack_node {
 	struct list_head children;
 	struct list_head sibling;
 	spinlock_t children_lock;	/* protects children */
+	struct list_head reap_link;	/* on the list of a destroy's nodes */
 	struct rhash_head id_link;
 	u64 id;
 	union {
@@ -125,6 +133,9 @@ int memtrack_format_line(char *buf, size_t size,
 int memtrack_netlink_init(void);
 void memtrack_netlink_exit(void);
 bool memtrack_nl_listening(void);
+struct memtrack_nl_event *memtrack_nl_event_prepare(void);
+void memtrack_nl_event_queue(struct memtrack_nl_event *ev,
+			     struct memtrack_node *node, u8 cmd);
 void memtrack_nl_node_event(struct memtrack_node *node, u8 cmd);
 void memtrack_nl_node_changed(struct memtrack_node *node);
 

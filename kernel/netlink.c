@@ -437,6 +437,50 @@ static void memtrack_nl_work_fn(struct work_struct *work)
 }
 
 /**
+ * memtrack_nl_event_prepare() - allocate an add or del notification
+ *
+ * Split from memtrack_nl_event_queue() so that the event can be queued
+ * under a spinlock, in the same critical section as the change it reports.
+ *
+ * Context: process context.
+ * Return: the event, or NULL when nobody listens or the allocation failed
+ * (counted as a lost event: listeners see a sequence gap).
+ */
+struct memtrack_nl_event *memtrack_nl_event_prepare(void)
+{
+	struct memtrack_nl_event *ev;
+
+	if (!memtrack_nl_listening())
+		return NULL;
+	ev = kmalloc(sizeof(*ev), GFP_KERNEL);
+	if (!ev)
+		atomic_inc(&memtrack_nl_lost);
+	return ev;
+}
+
+/**
+ * memtrack_nl_event_queue() - queue a prepared add or del notification
+ * @ev: from memtrack_nl_event_prepare(); NULL does nothing
+ * @node: the node
+ * @cmd: MEMTRACK_CMD_NODE_ADD_NTF or MEMTRACK_CMD_NODE_DEL_NTF
+ *
+ * Events go out in the order they were queued.
+ *
+ * Context: any context.
+ */
+void memtrack_nl_event_queue(struct memtrack_nl_event *ev,
+			     struct memtrack_node *node, u8 cmd)
+{
+	if (!ev)
+		return;
+	refcount_inc(&node->ref);
+	ev->node = node;
+	ev->cmd = cmd;
+	llist_add(&ev->link, &memtrack_nl_queue);
+	mod_delayed_work(memtrack_nl_wq, &memtrack_nl_work, 0);
+}
+
+/**
  * memtrack_nl_node_event() - queue an add or del notification
  * @node: the node
  * @cmd: MEMTRACK_CMD_NODE_ADD_NTF or MEMTRACK_CMD_NODE_DEL_NTF
@@ -445,20 +489,7 @@ static void memtrack_nl_work_fn(struct work_struct *work)
  */
 void memtrack_nl_node_event(struct memtrack_node *node, u8 cmd)
 {
-	struct memtrack_nl_event *ev;
-
-	if (!memtrack_nl_listening())
-		return;
-	ev = kmalloc(sizeof(*ev), GFP_KERNEL);
-	if (!ev) {
-		atomic_inc(&memtrack_nl_lost);
-		return;
-	}
-	refcount_inc(&node->ref);
-	ev->node = node;
-	ev->cmd = cmd;
-	llist_add(&ev->link, &memtrack_nl_queue);
-	mod_delayed_work(memtrack_nl_wq, &memtrack_nl_work, 0);
+	memtrack_nl_event_queue(memtrack_nl_event_prepare(), node, cmd);
 }
 
 /**

@@ -39,8 +39,12 @@ struct memtrack_node;
  * @total: its subtree total, in bytes, when the callback was invoked
  * @priv: the pointer passed to memtrack_register_notify()
  *
- * Runs with no memtrack lock held.  It must not unregister the callback of,
- * or destroy, @node.
+ * Runs with no memtrack lock held.  It must not unregister the callback of
+ * @node, nor destroy @node or an ancestor of it: either would wait for the
+ * callback to return.  It may unregister the callbacks of other nodes and
+ * destroy subtrees that do not hold @node, which wait for those nodes'
+ * callbacks in progress on other CPUs.  (Two callbacks that unregister each
+ * other's node at the same time wait for each other for ever.)
  */
 typedef void (*memtrack_notify_fn)(struct memtrack_node *node, size_t total,
 				   void *priv);

@@ -1,0 +1,564 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * memtrack_races: reproductions of races in the memtrack core, one
+ * scenario per defect, run on demand.  Test only.
+ *
+ * <debugfs>/memtrack-races/run: write "SCENARIO SECONDS"; the write returns
+ * when the scenario is over: 0 when every check held, -EDEADLK when a step
+ * did not finish within SECONDS + 10 s (its thread is left behind: the test
+ * has failed and the module cannot be unloaded), else another errno.  Read
+ * it back for one line per scenario run: "SCENARIO ok|FAIL details".
+ *
+ *   alloc-free   four threads memtrack_alloc() and memtrack_free() the same
+ *                (parent, name, size) for SECONDS; at the end the parent
+ *                holds exactly what the ledger says and no leaf is left.
+ *   cb-unregister-other
+ *                a delay-0 callback of node A unregisters the callback of
+ *                node B, then one of A destroys a subtree that holds a
+ *                callback; both must return.
+ *   create-under-destroy
+ *                rounds of: two threads create nodes and allocations under
+ *                a node P, a third frees P's older allocations by name
+ *                (another name: alloc-free covers that collision), while
+ *                P is destroyed.  Every create either lands before the
+ *                destroy (and goes with P) or fails with -ENODEV: nothing
+ *                keeps a reference to P afterwards.
+ *   pool-burst   two threads each fill a pool with 3000 allocations of
+ *                one name and free them all, in rounds, for SECONDS: the
+ *                hash tables grow and shrink under them, and no call may
+ *                fail (rhashtable's -EBUSY during a resize once leaked out).
+ *
+ * White box: create-under-destroy pins P with a reference of its own
+ * (internal.h), so that the threads may keep using it after its destroy.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/completion.h>
+#include <linux/debugfs.h>
+#include <linux/delay.h>
+#include <linux/kthread.h>
+#include <linux/memtrack.h>
+#include <linux/module.h>
+#include <linux/mutex.h>
+#include <linux/seq_file.h>
+#include <linux/slab.h>
+#include <linux/uaccess.h>
+
+#include "../internal.h"
+
+#define RACE_THREADS	4
+#define RACE_LEAF_SIZE	4096
+
+static DEFINE_MUTEX(race_lock);
+static struct dentry *race_dir;
+static char race_report[4096];
+static size_t race_report_len;
+
+static __printf(1, 2) void race_note(const char *fmt, ...)
+{
+	va_list args;
+
+	va_start(args, fmt);
+	race_report_len += vscnprintf(race_report + race_report_len,
+				      sizeof(race_report) - race_report_len,
+				      fmt, args);
+	va_end(args);
+}
+
+/* --- alloc-free ---------------------------------------------------------- */
+
+struct race_af {
+	struct memtrack_node *parent;
+	unsigned long deadline;
+	atomic_long_t allocs;
+	atomic_long_t frees;
+	atomic_t errors;
+	atomic_t last_error;
+	struct completion done;		/* once per thread */
+};
+
+static int race_af_fn(void *data)
+{
+	struct race_af *af = data;
+	struct memtrack_node *leaf;
+	unsigned int i = 0;
+	int err;
+
+	while (time_before(jiffies, af->deadline)) {
+		/* Mostly alloc-then-free; every third round frees first. */
+		if (i++ % 3) {
+			leaf = memtrack_alloc(af->parent, "frame", RACE_LEAF_SIZE);
+			if (IS_ERR(leaf)) {
+				atomic_inc(&af->errors);
+				atomic_set(&af->last_error, PTR_ERR(leaf));
+			} else {
+				atomic_long_inc(&af->allocs);
+			}
+		}
+		err = memtrack_free(af->parent, "frame", RACE_LEAF_SIZE);
+		if (!err) {
+			atomic_long_inc(&af->frees);
+		} else if (err != -ENOENT) {
+			atomic_inc(&af->errors);
+			atomic_set(&af->last_error, err);
+		}
+		if (!(i % 64))
+			cond_resched();
+	}
+	kthread_complete_and_exit(&af->done, 0);
+}
+
+static int race_alloc_free(unsigned int seconds)
+{
+	struct memtrack_node *root, *parent;
+	struct task_struct *t;
+	long left, freed = 0;
+	struct race_af *af;
+	int i, err = 0;
+	u64 total;
+
+	af = kzalloc(sizeof(*af), GFP_KERNEL);
+	if (!af)
+		return -ENOMEM;
+	root = memtrack_create_root("races-alloc-free");
+	parent = memtrack_create_node(root, "pool");
+	if (IS_ERR(root) || IS_ERR(parent)) {
+		err = -ENOMEM;
+		goto out;
+	}
+	af->parent = parent;
+	init_completion(&af->done);
+	af->deadline = jiffies + seconds * HZ;
+	for (i = 0; i < RACE_THREADS; i++) {
+		t = kthread_run(race_af_fn, af, "memtrack-race/%d", i);
+		if (IS_ERR(t)) {
+			af->deadline = jiffies;
+			err = PTR_ERR(t);
+			break;
+		}
+	}
+	while (--i >= 0)
+		wait_for_completion(&af->done);
+	if (err)
+		goto out;
+
+	left = atomic_long_read(&af->allocs) - atomic_long_read(&af->frees);
+	total = memtrack_read(parent);
+	if (total != (u64)left * RACE_LEAF_SIZE || left < 0) {
+		race_note("alloc-free FAIL %ld left (%ld allocs, %ld frees), pool %llu B\n",
+			  left, atomic_long_read(&af->allocs),
+			  atomic_long_read(&af->frees), total);
+		err = -EBADMSG;
+	}
+	while (!memtrack_free(parent, "frame", RACE_LEAF_SIZE))
+		freed++;
+	if (!err && (freed != left || memtrack_read(parent) ||
+		     memtrack_read_count(parent))) {
+		race_note("alloc-free FAIL freed %ld of %ld at the end, %llu B left\n",
+			  freed, left, memtrack_read(parent));
+		err = -EBADMSG;
+	}
+	if (!err && atomic_read(&af->errors)) {
+		race_note("alloc-free FAIL %d calls failed, the last with %d\n",
+			  atomic_read(&af->errors), atomic_read(&af->last_error));
+		err = -EIO;
+	}
+	if (!err)
+		race_note("alloc-free ok %ld allocs, %ld frees, %ld left at the end\n",
+			  atomic_long_read(&af->allocs),
+			  atomic_long_read(&af->frees), left);
+out:
+	memtrack_destroy(root);
+	kfree(af);
+	return err;
+}
+
+/* --- cb-unregister-other -------------------------------------------------- */
+
+struct race_cb {
+	struct memtrack_node *root, *a, *b, *c;
+	bool destroy;		/* A's callback destroys C instead */
+	bool acted;
+	struct completion done;
+};
+
+static void race_cb_other(struct memtrack_node *node, size_t total, void *priv)
+{
+}
+
+static void race_cb_a(struct memtrack_node *node, size_t total, void *priv)
+{
+	struct race_cb *cb = priv;
+
+	if (cb->acted)
+		return;
+	cb->acted = true;
+	if (cb->destroy)
+		memtrack_destroy(cb->c);
+	else
+		memtrack_unregister_notify(cb->b);
+}
+
+static int race_cb_fn(void *data)
+{
+	struct race_cb *cb = data;
+
+	memtrack_add(cb->a, 1);
+	kthread_complete_and_exit(&cb->done, 0);
+}
+
+static int race_cb_run(struct race_cb *cb, unsigned int seconds)
+{
+	struct task_struct *t;
+
+	init_completion(&cb->done);
+	t = kthread_run(race_cb_fn, cb, "memtrack-race-cb");
+	if (IS_ERR(t))
+		return PTR_ERR(t);
+	if (!wait_for_completion_timeout(&cb->done, (seconds + 10) * HZ))
+		return -EDEADLK;
+	return 0;
+}
+
+static int race_cb_unregister_other(unsigned int seconds)
+{
+	struct memtrack_node *cchild;
+	struct race_cb *cb;
+	int err;
+
+	/* Leaked on purpose if a step deadlocks: its thread still uses it. */
+	cb = kzalloc(sizeof(*cb), GFP_KERNEL);
+	if (!cb)
+		return -ENOMEM;
+	cb->root = memtrack_create_root("races-cb");
+	cb->a = memtrack_create_node(cb->root, "a");
+	cb->b = memtrack_create_node(cb->root, "b");
+	cb->c = memtrack_create_node(cb->root, "c");
+	cchild = memtrack_create_node(cb->c, "c1");
+	if (IS_ERR(cb->a) || IS_ERR(cb->b) || IS_ERR(cchild)) {
+		memtrack_destroy(cb->root);
+		kfree(cb);
+		return -ENOMEM;
+	}
+	err = memtrack_register_notify(cb->a, race_cb_a, cb) ?:
+	      memtrack_register_notify(cb->b, race_cb_other, NULL) ?:
+	      memtrack_register_notify(cchild, race_cb_other, NULL);
+	if (err) {
+		memtrack_destroy(cb->root);
+		kfree(cb);
+		return err;
+	}
+
+	err = race_cb_run(cb, seconds);
+	if (err) {
+		race_note("cb-unregister-other FAIL unregister from a callback: %u s\n",
+			  seconds + 10);
+		return err;
+	}
+	cb->acted = false;
+	cb->destroy = true;
+	err = race_cb_run(cb, seconds);
+	if (err) {
+		race_note("cb-unregister-other FAIL destroy from a callback: %u s\n",
+			  seconds + 10);
+		return err;
+	}
+	race_note("cb-unregister-other ok\n");
+	memtrack_destroy(cb->root);
+	kfree(cb);
+	return 0;
+}
+
+/* --- create-under-destroy ------------------------------------------------ */
+
+#define RACE_CUD_OLD_LEAVES	64
+
+struct race_cud {
+	struct memtrack_node *p;
+	atomic_t running;
+	atomic_long_t created;
+	atomic_long_t refused;
+	atomic_t errors;
+	atomic_t last_error;
+	struct completion done;		/* once per thread */
+};
+
+static int race_cud_create_fn(void *data)
+{
+	struct race_cud *cud = data;
+	struct memtrack_node *n;
+	unsigned int i;
+
+	for (i = 0; atomic_read(&cud->running); i++) {
+		n = i & 1 ? memtrack_alloc(cud->p, "x", 1) :
+			    memtrack_create_node(cud->p, "n");
+		if (PTR_ERR_OR_ZERO(n) == -ENODEV) {
+			atomic_long_inc(&cud->refused);
+			break;
+		}
+		if (IS_ERR(n)) {
+			atomic_inc(&cud->errors);
+			atomic_set(&cud->last_error, PTR_ERR(n));
+		} else {
+			atomic_long_inc(&cud->created);
+		}
+		cond_resched();
+	}
+	kthread_complete_and_exit(&cud->done, 0);
+}
+
+static int race_cud_free_fn(void *data)
+{
+	struct race_cud *cud = data;
+
+	while (atomic_read(&cud->running)) {
+		memtrack_free(cud->p, "y", 1);
+		cond_resched();
+	}
+	kthread_complete_and_exit(&cud->done, 0);
+}
+
+static int race_create_under_destroy(unsigned int seconds)
+{
+	int (*const fns[])(void *) = {
+		race_cud_create_fn, race_cud_create_fn, race_cud_free_fn,
+	};
+	unsigned long deadline = jiffies + seconds * HZ;
+	unsigned int rounds = 0, refs, i, started;
+	struct memtrack_node *root;
+	struct race_cud *cud;
+	struct task_struct *t;
+	int err = 0;
+
+	cud = kzalloc(sizeof(*cud), GFP_KERNEL);
+	if (!cud)
+		return -ENOMEM;
+	root = memtrack_create_root("races-create-under-destroy");
+	if (IS_ERR(root)) {
+		kfree(cud);
+		return PTR_ERR(root);
+	}
+	while (!err && time_before(jiffies, deadline)) {
+		cud->p = memtrack_create_node(root, "p");
+		if (IS_ERR(cud->p)) {
+			err = PTR_ERR(cud->p);
+			break;
+		}
+		refcount_inc(&cud->p->ref);	/* the pin */
+		for (i = 0; i < RACE_CUD_OLD_LEAVES; i++)
+			if (IS_ERR(memtrack_alloc(cud->p, "y", 1)))
+				atomic_inc(&cud->errors);
+		init_completion(&cud->done);
+		atomic_set(&cud->running, 1);
+		for (started = 0; started < ARRAY_SIZE(fns); started++) {
+			t = kthread_run(fns[started], cud, "memtrack-race/%u",
+					started);
+			if (IS_ERR(t)) {
+				err = PTR_ERR(t);
+				break;
+			}
+		}
+		/* Let them fill P a little, then pull it away. */
+		usleep_range(100, 2000);
+		memtrack_destroy(cud->p);
+		atomic_set(&cud->running, 0);
+		for (i = 0; i < started; i++)
+			wait_for_completion(&cud->done);
+		refs = refcount_read(&cud->p->ref);
+		if (refs != 1) {
+			race_note("create-under-destroy FAIL round %u: %u refs left\n",
+				  rounds, refs);
+			err = -EBADMSG;
+			/* Leave it pinned: what holds it may still use it. */
+			break;
+		}
+		memtrack_node_put(cud->p);
+		rounds++;
+	}
+	if (!err && atomic_read(&cud->errors)) {
+		race_note("create-under-destroy FAIL %d creates failed, the last with %d\n",
+			  atomic_read(&cud->errors),
+			  atomic_read(&cud->last_error));
+		err = -EIO;
+	}
+	if (!err)
+		race_note("create-under-destroy ok %u rounds, %ld created, %ld refused\n",
+			  rounds, atomic_long_read(&cud->created),
+			  atomic_long_read(&cud->refused));
+	memtrack_destroy(root);
+	kfree(cud);
+	return err;
+}
+
+/* --- pool-burst ----------------------------------------------------------- */
+
+#define RACE_POOL_SIZE	3000
+
+struct race_pool {
+	struct memtrack_node *node;
+	unsigned long deadline;
+	atomic_long_t rounds;
+	atomic_t errors;
+	atomic_t last_error;
+	struct completion done;		/* once per thread */
+};
+
+static void race_pool_error(struct race_pool *pool, int err)
+{
+	atomic_inc(&pool->errors);
+	atomic_set(&pool->last_error, err);
+}
+
+static int race_pool_fn(void *data)
+{
+	struct race_pool *pool = data;
+	const char *name = current->comm[strlen(current->comm) - 1] == '0' ?
+			   "frame" : "bitstream";
+	struct memtrack_node *leaf;
+	int i, err;
+
+	while (time_before(jiffies, pool->deadline)) {
+		for (i = 0; i < RACE_POOL_SIZE; i++) {
+			leaf = memtrack_alloc(pool->node, name, 4096);
+			if (IS_ERR(leaf))
+				race_pool_error(pool, PTR_ERR(leaf));
+			if (!(i % 64))
+				cond_resched();
+		}
+		while (!(err = memtrack_free(pool->node, name, 4096)))
+			cond_resched();
+		if (err != -ENOENT)
+			race_pool_error(pool, err);
+		atomic_long_inc(&pool->rounds);
+	}
+	kthread_complete_and_exit(&pool->done, 0);
+}
+
+static int race_pool_burst(unsigned int seconds)
+{
+	struct race_pool *pool;
+	struct memtrack_node *root;
+	struct task_struct *t;
+	int i, err = 0;
+
+	pool = kzalloc(sizeof(*pool), GFP_KERNEL);
+	if (!pool)
+		return -ENOMEM;
+	root = memtrack_create_root("races-pool-burst");
+	pool->node = memtrack_create_node(root, "pool");
+	if (IS_ERR(pool->node)) {
+		err = PTR_ERR(pool->node);
+		goto out;
+	}
+	init_completion(&pool->done);
+	pool->deadline = jiffies + seconds * HZ;
+	for (i = 0; i < 2; i++) {
+		t = kthread_run(race_pool_fn, pool, "memtrack-pool/%d", i);
+		if (IS_ERR(t)) {
+			pool->deadline = jiffies;
+			err = PTR_ERR(t);
+			break;
+		}
+	}
+	while (--i >= 0)
+		wait_for_completion(&pool->done);
+	if (err)
+		goto out;
+	if (atomic_read(&pool->errors)) {
+		race_note("pool-burst FAIL %d calls failed, the last with %d\n",
+			  atomic_read(&pool->errors),
+			  atomic_read(&pool->last_error));
+		err = -EIO;
+	} else if (memtrack_read(root)) {
+		race_note("pool-burst FAIL %llu bytes left after freeing everything\n",
+			  memtrack_read(root));
+		err = -EBADMSG;
+	} else {
+		race_note("pool-burst ok %ld rounds of %d\n",
+			  atomic_long_read(&pool->rounds), RACE_POOL_SIZE);
+	}
+out:
+	memtrack_destroy(root);
+	kfree(pool);
+	return err;
+}
+
+/* --- debugfs -------------------------------------------------------------- */
+
+static const struct {
+	const char *name;
+	int (*run)(unsigned int seconds);
+} race_scenarios[] = {
+	{ "alloc-free", race_alloc_free },
+	{ "cb-unregister-other", race_cb_unregister_other },
+	{ "create-under-destroy", race_create_under_destroy },
+	{ "pool-burst", race_pool_burst },
+};
+
+static ssize_t race_run_write(struct file *file, const char __user *ubuf,
+			      size_t len, loff_t *ppos)
+{
+	char buf[64], name[32];
+	unsigned int seconds, i;
+	int err = -EINVAL;
+
+	if (len >= sizeof(buf))
+		return -EINVAL;
+	if (copy_from_user(buf, ubuf, len))
+		return -EFAULT;
+	buf[len] = '\0';
+	if (sscanf(buf, "%31s %u", name, &seconds) != 2 || !seconds ||
+	    seconds > 3600)
+		return -EINVAL;
+
+	mutex_lock(&race_lock);
+	for (i = 0; i < ARRAY_SIZE(race_scenarios); i++) {
+		if (strcmp(name, race_scenarios[i].name))
+			continue;
+		err = race_scenarios[i].run(seconds);
+		break;
+	}
+	mutex_unlock(&race_lock);
+	return err ?: len;
+}
+
+static int race_run_show(struct seq_file *m, void *v)
+{
+	mutex_lock(&race_lock);
+	seq_write(m, race_report, race_report_len);
+	mutex_unlock(&race_lock);
+	return 0;
+}
+
+static int race_run_open(struct inode *inode, struct file *file)
+{
+	return single_open(file, race_run_show, NULL);
+}
+
+static const struct file_operations race_run_fops = {
+	.owner = THIS_MODULE,
+	.open = race_run_open,
+	.read = seq_read,
+	.llseek = seq_lseek,
+	.release = single_release,
+	.write = race_run_write,
+};
+
+static int __init race_init(void)
+{
+	race_dir = debugfs_create_dir("memtrack-races", NULL);
+	debugfs_create_file("run", 0600, race_dir, NULL, &race_run_fops);
+	return 0;
+}
+
+static void __exit race_exit(void)
+{
+	debugfs_remove_recursive(race_dir);
+}
+
+module_init(race_init);
+module_exit(race_exit);
+
+MODULE_IMPORT_NS(MEMTRACK_INTERNAL);
+MODULE_LICENSE("GPL");
+MODULE_DESCRIPTION("memtrack race reproductions (test only)");
