@@ -4,6 +4,8 @@
 #                   and userspace (meson + ninja in build/meson)
 #   make demo       setup-deps, build, boot a VM running tests/vm/demo-guest
 #   make shell      interactive VM with memtrack loaded (Ctrl-A X quits)
+#   make debug-kernel  the debug test kernel (tests/vm/debug-kernel, cached
+#                   per machine) and memtrack.ko for it
 #   make check      setup-deps, build, tests/run-all
 #                   (SUITE=unit|harness|kernel|system KERNEL=6.1|6.12 TEST=glob)
 #   make install    module (kernel/Makefile install) + meson install;
@@ -31,7 +33,7 @@ TEST ?=
 RUN_ALL_ARGS := $(foreach s,$(SUITE),--suite $(s)) $(foreach k,$(KERNEL),--kernel $(k)) $(if $(TEST),--test '$(TEST)')
 DEMO_KERNEL ?= 6.12
 
-.PHONY: all module userspace demo shell check install clean checkpatch setup-deps
+.PHONY: all module userspace demo shell check install clean checkpatch setup-deps debug-kernel
 
 all: module userspace
 
@@ -46,6 +48,13 @@ module:
 		echo "== memtrack.ko for $$k"; \
 		$(MAKE) -C $(TOP)/kernel KDIR=/lib/modules/$$k/build KVER=$$k OUT=$(BUILD)/kernel/$$k; \
 	done
+
+# Builds the kernel the first time (long: see README), then reuses it.
+debug-kernel:
+	$(TOP)/tools/setup-deps --debug-kernel
+	@set -e; d=$$($(TOP)/tests/vm/debug-kernel); k=$$(cat "$$d/kver"); \
+	echo "== memtrack.ko for $$k"; \
+	$(MAKE) -C $(TOP)/kernel KDIR=$$d/build KVER=$$k OUT=$(BUILD)/kernel/$$k
 
 $(MESON_BUILD)/build.ninja:
 	meson setup $(MESON_BUILD) $(TOP) --prefix=$(PREFIX)
