@@ -23,7 +23,7 @@
  *                P is destroyed.  Every create either lands before the
  *                destroy (and goes with P) or fails with -ENODEV: nothing
  *                keeps a reference to P afterwards.
- *   pool-burst   two threads each fill a pool with 3000 allocations of
+ *   pool-burst   two threads each fill a pool with 2000 allocations of
  *                one name and free them all, in rounds, for SECONDS: the
  *                hash tables grow and shrink under them, and no call may
  *                fail (rhashtable's -EBUSY during a resize once leaked out).
@@ -392,7 +392,7 @@ static int race_create_under_destroy(unsigned int seconds)
 
 /* --- pool-burst ----------------------------------------------------------- */
 
-#define RACE_POOL_SIZE	3000
+#define RACE_POOL_SIZE	2000
 
 struct race_pool {
 	struct memtrack_node *node;

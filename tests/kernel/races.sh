@@ -7,7 +7,7 @@
 set -u
 
 ko=${MEMTRACK_KO_DIR:?}
-seconds=${MEMTRACK_RACE_SECONDS:-10}
+seconds=${MEMTRACK_RACE_SECONDS:-5}
 # shellcheck source=tests/lib/tap.sh
 . "$(dirname "$0")/../lib/tap.sh"
 
