@@ -631,6 +631,8 @@ struct memtrack_node *memtrack_forest_first(void)
  * memtrack_lookup_id() - find a live node by id
  * @id: the node id
  *
+ * Exported in the MEMTRACK_INTERNAL namespace for kernel/tests/ only.
+ *
  * Context: rcu_read_lock() held; the node stays valid until it is dropped.
  * Return: the node, or NULL when no live node has that id.
  */
@@ -641,6 +643,7 @@ struct memtrack_node *memtrack_lookup_id(u64 id)
 	node = rhashtable_lookup(&memtrack_ids, &id, memtrack_id_params);
 	return node && memtrack_node_live(node) ? node : NULL;
 }
+EXPORT_SYMBOL_NS_GPL(memtrack_lookup_id, MEMTRACK_INTERNAL);
 
 static struct memtrack_notify *memtrack_notify_detach(struct memtrack_node *node)
 {

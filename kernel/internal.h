@@ -24,6 +24,7 @@ enum {
 	MEMTRACK_LIVE,		/* linked under its parent, add event queued */
 	MEMTRACK_DEAD,		/* claimed by a destroy; no longer reachable */
 	MEMTRACK_CHANGE_QUEUED,	/* change_event is queued and not yet sent */
+	MEMTRACK_DEL_SENT,	/* the del event went out: no change after it */
 };
 
 /* A netlink notification waiting for the event work. */

@@ -216,8 +216,11 @@ static int memtrack_nl_dump_start(struct netlink_callback *cb)
 
 /*
  * Each call resumes at the node saved by the previous one.  If that node or
- * the dump's top has gone, the forest changed shape and the generation
- * check has already flagged the dump NLM_F_DUMP_INTR: end it there.
+ * the dump's top has gone, the forest changed shape: flag the dump
+ * NLM_F_DUMP_INTR and end it there.  (A destroy marks a node dead before it
+ * bumps the generation, so the generation alone may not show it yet.)  The
+ * generation is read again before every message and at the end, so that a
+ * change during the last part flags the NLMSG_DONE.
  */
 static int memtrack_nl_node_get_dumpit(struct sk_buff *skb,
 				       struct netlink_callback *cb)
@@ -242,12 +245,18 @@ static int memtrack_nl_node_get_dumpit(struct sk_buff *skb,
 		max_depth = min_t(u64, UINT_MAX,
 				  (u64)(top ? top->depth : 0) + ctx->max_depth);
 
-	if (ctx->next_id)
+	if (ctx->next_id) {
 		node = memtrack_lookup_id(ctx->next_id);
-	else
+		if (!node) {
+			cb->seq = cb->prev_seq + 1;
+			goto out;
+		}
+	} else {
 		node = top ?: memtrack_forest_first();
+	}
 
 	for (; node; node = memtrack_dfs_next(node, top, max_depth)) {
+		cb->seq = memtrack_topology_gen(top);
 		err = memtrack_nl_fill(skb, node, NETLINK_CB(cb->skb).portid,
 				       cb->nlh->nlmsg_seq, NLM_F_MULTI,
 				       MEMTRACK_CMD_NODE_GET, cb);
@@ -256,6 +265,8 @@ static int memtrack_nl_node_get_dumpit(struct sk_buff *skb,
 			break;
 		}
 	}
+	if (!node)
+		cb->seq = memtrack_topology_gen(top);
 out:
 	rcu_read_unlock();
 	if (err && skb->len)
@@ -404,6 +415,9 @@ static void memtrack_nl_work_fn(struct work_struct *work)
 
 		switch (ev->cmd) {
 		case MEMTRACK_CMD_NODE_CHANGE_NTF:
+			/* Stale: its change went out with the del. */
+			if (test_bit(MEMTRACK_DEL_SENT, &node->flags))
+				break;
 			if (send && test_bit(MEMTRACK_CHANGE_QUEUED, &node->flags) &&
 			    time_before(jiffies, ev->due)) {
 				if (!next_due || time_before(ev->due, next_due))
@@ -417,8 +431,16 @@ static void memtrack_nl_work_fn(struct work_struct *work)
 				clear_bit(MEMTRACK_CHANGE_QUEUED, &node->flags);
 			break;
 		case MEMTRACK_CMD_NODE_DEL_NTF:
-			if (send)
-				memtrack_nl_flush_change(node);
+			/*
+			 * Send a pending change first.  CHANGE_QUEUED stays
+			 * set for good, so that nothing queues change_event
+			 * again while a stale entry of it may still be on the
+			 * queue (or on @later).
+			 */
+			if (test_and_set_bit(MEMTRACK_CHANGE_QUEUED, &node->flags) &&
+			    send)
+				memtrack_nl_send(node, MEMTRACK_CMD_NODE_CHANGE_NTF);
+			set_bit(MEMTRACK_DEL_SENT, &node->flags);
 			fallthrough;
 		default:
 			if (send)
@@ -508,7 +530,12 @@ void memtrack_nl_node_changed(struct memtrack_node *node)
 
 	if (test_and_set_bit(MEMTRACK_CHANGE_QUEUED, &node->flags))
 		return;
-	refcount_inc(&node->ref);
+	/*
+	 * A peak-reset over netlink holds only RCU: the node may be past its
+	 * last reference.  It is going away; CHANGE_QUEUED stays set.
+	 */
+	if (!refcount_inc_not_zero(&node->ref))
+		return;
 	node->change_event.due = jiffies +
 		msecs_to_jiffies(max_t(int, window, delay));
 	llist_add(&node->change_event.link, &memtrack_nl_queue);

@@ -27,9 +27,23 @@
  *                one name and free them all, in rounds, for SECONDS: the
  *                hash tables grow and shrink under them, and no call may
  *                fail (rhashtable's -EBUSY during a resize once leaked out).
+ *   dump-churn   a root "races-dump" with 300 nodes g0..g299 of 10 stable
+ *                children each; for SECONDS a thread allocates and frees a
+ *                leaf "t" under g0..g299 in turn, so that a netlink dump
+ *                (run meanwhile from user space, 3301 nodes at least) often
+ *                resumes at a node that is going away.  The tree stays
+ *                until the next dump-churn or the module's unload, so
+ *                that dumps after the churn still find every node.
+ *   peak-reset-destroy
+ *                the netlink peak-reset racing a destroy, replayed step by
+ *                step: look a node up by id under RCU, let another thread
+ *                destroy it and the event work send its del, then reset its
+ *                peak.  Run it with an event listener and a short
+ *                event_interval_ms (the reset queues a change event).
  *
  * White box: create-under-destroy pins P with a reference of its own
- * (internal.h), so that the threads may keep using it after its destroy.
+ * (internal.h), so that the threads may keep using it after its destroy;
+ * peak-reset-destroy looks nodes up by id.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -483,6 +497,142 @@ out:
 	return err;
 }
 
+/* --- dump-churn ----------------------------------------------------------- */
+
+#define RACE_DUMP_GROUPS	300
+#define RACE_DUMP_STABLE	10
+
+static struct memtrack_node *race_dump_root;
+
+static int race_dump_churn(unsigned int seconds)
+{
+	unsigned long deadline = jiffies + seconds * HZ, rounds = 0;
+	struct memtrack_node **groups, *root, *n;
+	int i, j, err = 0;
+
+	groups = kcalloc(RACE_DUMP_GROUPS, sizeof(*groups), GFP_KERNEL);
+	if (!groups)
+		return -ENOMEM;
+	memtrack_destroy(race_dump_root);
+	race_dump_root = memtrack_create_root("races-dump");
+	root = race_dump_root;
+	for (i = 0; i < RACE_DUMP_GROUPS && !err; i++) {
+		groups[i] = memtrack_create_node(root, "g");
+		err = PTR_ERR_OR_ZERO(groups[i]);
+		for (j = 0; j < RACE_DUMP_STABLE && !err; j++) {
+			n = memtrack_create_node(groups[i], "s");
+			err = PTR_ERR_OR_ZERO(n);
+		}
+	}
+	while (!err && time_before(jiffies, deadline)) {
+		for (i = 0; i < RACE_DUMP_GROUPS && !err; i++) {
+			n = memtrack_alloc(groups[i], "t", 1);
+			err = PTR_ERR_OR_ZERO(n) ?:
+			      memtrack_free(groups[i], "t", 1);
+			cond_resched();
+		}
+		rounds++;
+	}
+	if (err)
+		race_note("dump-churn FAIL a call failed with %d\n", err);
+	else
+		race_note("dump-churn ok %lu rounds\n", rounds);
+	kfree(groups);
+	return err;
+}
+
+/* --- peak-reset-destroy --------------------------------------------------- */
+
+struct race_prd {
+	struct memtrack_node *victim;
+	struct completion done;
+};
+
+static int race_prd_destroy_fn(void *data)
+{
+	struct race_prd *prd = data;
+
+	memtrack_destroy(prd->victim);
+	kthread_complete_and_exit(&prd->done, 0);
+}
+
+/*
+ * The interleaving of a netlink peak-reset with a destroy, step by step:
+ * look the node up under RCU, let the destroy and the event work run on
+ * the other CPU for @hold_ms, then reset the peak.
+ */
+static int race_prd_round(struct memtrack_node *root, unsigned int hold_ms,
+			  unsigned long *queued)
+{
+	struct race_prd prd;
+	struct memtrack_node *n;
+	struct task_struct *t;
+	u64 id;
+
+	prd.victim = memtrack_create_node(root, "victim");
+	if (IS_ERR(prd.victim))
+		return PTR_ERR(prd.victim);
+	memtrack_add(prd.victim, 1);	/* queues a change event */
+	id = memtrack_node_id(prd.victim);
+	init_completion(&prd.done);
+
+	t = kthread_create(race_prd_destroy_fn, &prd, "memtrack-race-prd");
+	if (IS_ERR(t)) {
+		memtrack_destroy(prd.victim);
+		return PTR_ERR(t);
+	}
+	/* The caller runs on CPU 0: the destroy must not wait for it. */
+	kthread_bind(t, 1);
+	rcu_read_lock();
+	n = memtrack_lookup_id(id);
+	wake_up_process(t);
+	mdelay(hold_ms);
+	if (n) {
+		memtrack_reset_peak(n);
+		/* Set by the reset when events are on; it stays set since. */
+		*queued += test_bit(MEMTRACK_CHANGE_QUEUED, &n->flags);
+	}
+	rcu_read_unlock();
+	wait_for_completion(&prd.done);
+	return n ? 0 : -ENOENT;
+}
+
+static int race_peak_reset_destroy(unsigned int seconds)
+{
+	unsigned long deadline = jiffies + seconds * HZ, rounds = 0, queued = 0;
+	struct memtrack_node *root;
+	int err = 0;
+
+	if (num_online_cpus() < 2 || !cpu_online(1)) {
+		race_note("peak-reset-destroy FAIL needs CPUs 0 and 1 online\n");
+		return -EINVAL;
+	}
+	err = set_cpus_allowed_ptr(current, cpumask_of(0));
+	if (err)
+		return err;
+	root = memtrack_create_root("races-peak-reset");
+	if (IS_ERR(root)) {
+		err = PTR_ERR(root);
+		goto out;
+	}
+	/* Before and after the event work dropped the change's reference. */
+	while (!err && time_before(jiffies, deadline))
+		err = race_prd_round(root, rounds++ & 1 ? 5 : 150, &queued);
+	if (err) {
+		race_note("peak-reset-destroy FAIL round %lu: %d\n", rounds, err);
+	} else if (queued < rounds) {
+		race_note("peak-reset-destroy FAIL %lu of %lu resets saw events on\n",
+			  queued, rounds);
+		err = -EIO;
+	} else {
+		race_note("peak-reset-destroy ok %lu rounds\n", rounds);
+	}
+	memtrack_destroy(root);
+out:
+	set_cpus_allowed_ptr(current, cpu_possible_mask);
+	return err;
+}
+
 /* --- debugfs -------------------------------------------------------------- */
 
 static const struct {
@@ -493,6 +643,8 @@ static const struct {
 	{ "cb-unregister-other", race_cb_unregister_other },
 	{ "create-under-destroy", race_create_under_destroy },
 	{ "pool-burst", race_pool_burst },
+	{ "dump-churn", race_dump_churn },
+	{ "peak-reset-destroy", race_peak_reset_destroy },
 };
 
 static ssize_t race_run_write(struct file *file, const char __user *ubuf,
@@ -554,6 +706,7 @@ static int __init race_init(void)
 static void __exit race_exit(void)
 {
 	debugfs_remove_recursive(race_dir);
+	memtrack_destroy(race_dump_root);
 }
 
 module_init(race_init);

@@ -67,6 +67,7 @@ struct opts {
 	int delay_us;
 	int iterations;
 	uint64_t max_id;
+	unsigned long min_msgs;
 };
 
 static volatile sig_atomic_t stop_requested;
@@ -1030,7 +1031,7 @@ static int raw_setup(struct raw *r, int rcvbuf)
 static int cmd_rawdump(const struct opts *o)
 {
 	unsigned long tries = o->count > 0 ? o->count : 10, i, intr = 0,
-		      done = 0, errors = 0, msgs = 0;
+		      done = 0, errors = 0, msgs = 0, short_dumps = 0;
 	struct raw_reply rep;
 	struct msgbuf mb;
 	struct raw r;
@@ -1050,11 +1051,14 @@ static int cmd_rawdump(const struct opts *o)
 		}
 		intr += rep.intr;
 		done += rep.done && !rep.error;
+		/* Complete, not flagged, yet missing nodes that never went. */
+		short_dumps += rep.done && !rep.error && !rep.intr &&
+			       rep.msgs < o->min_msgs;
 		errors += !!rep.error;
 		msgs += rep.msgs;
 	}
-	printf("rawdump tries=%lu intr=%lu done=%lu errors=%lu msgs=%lu\n",
-	       tries, intr, done, errors, msgs);
+	printf("rawdump tries=%lu intr=%lu done=%lu errors=%lu msgs=%lu short=%lu\n",
+	       tries, intr, done, errors, msgs, short_dumps);
 	raw_close(&r);
 	return 0;
 }
@@ -1552,7 +1556,7 @@ static void usage(FILE *f)
 		"                              --last: last event per node; --mirror: keep\n"
 		"                              a copy of the forest from events, re-dump on\n"
 		"                              resync, compare with a dump at the end\n"
-		"  rawdump [--count N] [--delay-us U] [--rcvbuf B] [--id N]\n"
+		"  rawdump [--count N] [--delay-us U] [--rcvbuf B] [--id N] [--min-msgs N]\n"
 		"  dump-hold --ready F --go G [--id N] [--rcvbuf B]\n"
 		"  bad --id N                  malformed requests\n"
 		"  fuzz [--count N] [--seed S] [--max-id N]\n"
@@ -1583,6 +1587,7 @@ int main(int argc, char **argv)
 		{ "delay-us", required_argument, NULL, 'D' },
 		{ "iterations", required_argument, NULL, 'I' },
 		{ "max-id", required_argument, NULL, 'M' },
+		{ "min-msgs", required_argument, NULL, 'x' },
 		{ "help", no_argument, NULL, 'h' },
 		{ }
 	};
@@ -1635,6 +1640,7 @@ int main(int argc, char **argv)
 		case 'D': o.delay_us = atoi(optarg); break;
 		case 'I': o.iterations = atoi(optarg); break;
 		case 'M': o.max_id = strtoull(optarg, NULL, 0); break;
+		case 'x': o.min_msgs = strtoul(optarg, NULL, 0); break;
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return 1;
 		}
