@@ -40,6 +40,10 @@
  *                destroy it and the event work send its del, then reset its
  *                peak.  Run it with an event listener and a short
  *                event_interval_ms (the reset queues a change event).
+ *   set-sub      one thread sets a node to 5 bytes, another subtracts 20
+ *                (clamped at 0), over and over; the node must read 0 or 5
+ *                bytes after every subtraction and at the end, and its
+ *                own, subtree and parent totals must agree.
  *
  * White box: create-under-destroy pins P with a reference of its own
  * (internal.h), so that the threads may keep using it after its destroy;
@@ -633,6 +637,108 @@ out:
 	return err;
 }
 
+/* --- set-sub --------------------------------------------------------------- */
+
+struct race_ss {
+	struct memtrack_node *node;
+	unsigned long deadline;
+	atomic_long_t ops;
+	atomic_long_t odd;		/* reads of neither 0 nor 5 */
+	atomic64_t odd_value;
+	struct completion done;		/* once per thread */
+};
+
+static int race_ss_set_fn(void *data)
+{
+	struct race_ss *ss = data;
+	unsigned int i = 0;
+
+	while (time_before(jiffies, ss->deadline)) {
+		memtrack_set(ss->node, 5);
+		atomic_long_inc(&ss->ops);
+		if (!(++i % 64))
+			cond_resched();
+	}
+	kthread_complete_and_exit(&ss->done, 0);
+}
+
+static int race_ss_sub_fn(void *data)
+{
+	struct race_ss *ss = data;
+	unsigned int i = 0;
+
+	u64 v;
+
+	while (time_before(jiffies, ss->deadline)) {
+		memtrack_sub(ss->node, 20);
+		atomic_long_inc(&ss->ops);
+		/* Any order of the two gives 0 or 5; so must any moment. */
+		v = memtrack_read_self(ss->node);
+		if (v != 0 && v != 5) {
+			atomic_long_inc(&ss->odd);
+			atomic64_set(&ss->odd_value, v);
+		}
+		if (!(++i % 64))
+			cond_resched();
+	}
+	kthread_complete_and_exit(&ss->done, 0);
+}
+
+static int race_set_sub(unsigned int seconds)
+{
+	int (*const fns[])(void *) = { race_ss_set_fn, race_ss_sub_fn };
+	u64 self, total, parent_total;
+	struct memtrack_node *root;
+	struct task_struct *t;
+	struct race_ss *ss;
+	int i, err = 0;
+
+	ss = kzalloc(sizeof(*ss), GFP_KERNEL);
+	if (!ss)
+		return -ENOMEM;
+	root = memtrack_create_root("races-set-sub");
+	ss->node = memtrack_create_node(root, "n");
+	if (IS_ERR(ss->node)) {
+		err = PTR_ERR(ss->node);
+		goto out;
+	}
+	init_completion(&ss->done);
+	ss->deadline = jiffies + seconds * HZ;
+	for (i = 0; i < ARRAY_SIZE(fns); i++) {
+		t = kthread_run(fns[i], ss, "memtrack-race/%d", i);
+		if (IS_ERR(t)) {
+			ss->deadline = jiffies;
+			err = PTR_ERR(t);
+			break;
+		}
+	}
+	while (--i >= 0)
+		wait_for_completion(&ss->done);
+	if (err)
+		goto out;
+	self = memtrack_read_self(ss->node);
+	total = memtrack_read(ss->node);
+	parent_total = memtrack_read(root);
+	if (atomic_long_read(&ss->odd)) {
+		race_note("set-sub FAIL read %ld times a value neither order gives, e.g. %lld\n",
+			  atomic_long_read(&ss->odd),
+			  (long long)atomic64_read(&ss->odd_value));
+		err = -EBADMSG;
+	} else if ((self != 0 && self != 5) || total != self ||
+		   parent_total != self) {
+		race_note("set-sub FAIL own %llu (0 or 5), subtree %llu, parent %llu\n",
+			  self, total, parent_total);
+		err = -EBADMSG;
+	} else {
+		race_note("set-sub ok %ld calls, ended at %llu\n",
+			  atomic_long_read(&ss->ops), self);
+	}
+out:
+	memtrack_destroy(root);
+	kfree(ss);
+	return err;
+}
+
 /* --- debugfs -------------------------------------------------------------- */
 
 static const struct {
@@ -645,6 +751,7 @@ static const struct {
 	{ "pool-burst", race_pool_burst },
 	{ "dump-churn", race_dump_churn },
 	{ "peak-reset-destroy", race_peak_reset_destroy },
+	{ "set-sub", race_set_sub },
 };
 
 static ssize_t race_run_write(struct file *file, const char __user *ubuf,
