@@ -889,20 +889,23 @@ EXPORT_SYMBOL_GPL(memtrack_add);
 int memtrack_sub(struct memtrack_node *node, size_t bytes)
 {
 	int err = memtrack_check_counting(node, bytes);
-	s64 self, excess = 0;
+	s64 old, new;
 
 	if (err)
 		return err;
 
 	/*
-	 * Subtract first and give back what went below zero, rather than a
-	 * compare-and-swap loop: under races each caller returns at most its
-	 * own overdraft, so the node still ends at max(0, sum).
+	 * A compare-and-swap loop, so that a concurrent memtrack_set() lands
+	 * wholly before or after: subtracting first and giving back the
+	 * overdraft let a set in between end at neither order's value.
 	 */
-	self = atomic64_sub_return(bytes, &node->self);
-	if (unlikely(self < 0)) {
-		excess = min_t(s64, -self, bytes);
-		atomic64_add(excess, &node->self);
+	old = atomic64_read(&node->self);
+	do {
+		new = old - (s64)bytes;
+		if (new < 0)
+			new = 0;
+	} while (!atomic64_try_cmpxchg(&node->self, &old, new));
+	if (unlikely(old < (s64)bytes)) {
 		pr_warn_once("underflow on node '%s', clamped at 0\n",
 			     memtrack_display_name(node));
 		err = -ERANGE;
@@ -910,8 +913,8 @@ int memtrack_sub(struct memtrack_node *node, size_t bytes)
 	if (unlikely(atomic64_dec_return(&node->count) < 0))
 		atomic64_inc(&node->count);
 
-	if ((s64)bytes != excess)
-		memtrack_propagate(node, excess - (s64)bytes);
+	if (new != old)
+		memtrack_propagate(node, new - old);
 	else
 		memtrack_count_changed(node);
 	return err;
