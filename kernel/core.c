@@ -216,11 +216,12 @@ static void memtrack_notify_put(struct memtrack_notify *nt)
  * that it may do anything but wait for itself: unregister other nodes'
  * callbacks or destroy subtrees holding them.
  */
-static void memtrack_notify_walk(struct memtrack_node *node)
+static void memtrack_notify_walk(struct memtrack_node *node,
+				 const struct memtrack_node *end)
 {
 	struct memtrack_notify *nt;
 
-	for (; node; node = node->parent) {
+	for (; node != end; node = node->parent) {
 		rcu_read_lock();
 		nt = rcu_dereference(node->notify);
 		if (nt && !refcount_inc_not_zero(&nt->users))
@@ -235,26 +236,47 @@ static void memtrack_notify_walk(struct memtrack_node *node)
 
 /*
  * Add @delta to the total of @node and of every ancestor, then schedule the
- * callbacks and netlink events along the way.  The SRCU section is entered only when some
- * node on the path has a callback, keeping the common path free of barriers.
+ * callbacks and netlink events along the way.
+ *
+ * The walk stops after the top of a destroyed subtree: its total was
+ * detached (memtrack_detach_total()) before this add, so the destroy did
+ * not count @delta and the ancestors must not get it either.  An add that
+ * came before the detach is in the destroy's count and goes all the way.
+ *
+ * Whether anyone listens is asked after the atomics: a listener that joins
+ * and dumps in between then either gets the event or dumps the new value.
  */
 static void memtrack_propagate(struct memtrack_node *node, s64 delta)
 {
-	bool events = memtrack_nl_listening();
-	struct memtrack_node *n;
+	struct memtrack_node *n, *end = NULL;
 	bool notify = false;
 	s64 total;
 
 	for (n = node; n; n = n->parent) {
 		total = atomic64_add_return(delta, &n->total);
+		notify |= !!rcu_access_pointer(n->notify);
+		if (unlikely(memtrack_total_detached(total))) {
+			end = n->parent;
+			break;
+		}
 		if (delta > 0)
 			memtrack_update_peak(n, total);
-		notify |= !!rcu_access_pointer(n->notify);
-		if (events)
-			memtrack_nl_node_changed(n);
 	}
+	if (memtrack_nl_listening())
+		for (n = node; n != end; n = n->parent)
+			memtrack_nl_node_changed(n);
 	if (notify)
-		memtrack_notify_walk(node);
+		memtrack_notify_walk(node, end);
+}
+
+/*
+ * Take @node's subtree total out of the tree, once: from here on every
+ * update that reaches @node stops there (see memtrack_propagate()).
+ * Return: what the ancestors hold of this subtree, to subtract from them.
+ */
+static s64 memtrack_detach_total(struct memtrack_node *node)
+{
+	return atomic64_xchg(&node->total, MEMTRACK_DETACHED_BIAS);
 }
 
 /* Only the node's own count changed: no total moved, but listeners care. */
@@ -488,7 +510,7 @@ EXPORT_SYMBOL_GPL(memtrack_create_node);
  *
  * Context: process context.
  * Return: the leaf, or an ERR_PTR() as for memtrack_create_node(); also
- * ERR_PTR(-EINVAL) for a NULL @name or a size above S64_MAX.
+ * ERR_PTR(-EINVAL) for a NULL @name or a size above MEMTRACK_BYTES_MAX.
  */
 struct memtrack_node *memtrack_alloc(struct memtrack_node *parent,
 				     const char *name, size_t bytes)
@@ -496,7 +518,7 @@ struct memtrack_node *memtrack_alloc(struct memtrack_node *parent,
 	struct memtrack_node *leaf;
 	int err;
 
-	if (!name || bytes > S64_MAX)
+	if (!name || bytes > MEMTRACK_BYTES_MAX)
 		return ERR_PTR(-EINVAL);
 	leaf = memtrack_child_new(parent, name, MEMTRACK_KIND_ALLOC);
 	if (IS_ERR(leaf))
@@ -762,12 +784,12 @@ static void memtrack_destroy_claimed(struct memtrack_node *node)
 	if (!parent)
 		memtrack_debugfs_remove_root(node);
 
-	bytes = atomic64_read(&node->total);
-	if (bytes > 0 && node->kind != MEMTRACK_KIND_ALLOC)
+	if (node->kind != MEMTRACK_KIND_ALLOC && memtrack_read(node))
 		memtrack_print_debug(node);
 
 	memtrack_unlink(node);
 	memtrack_topology_changed(node);
+	bytes = memtrack_detach_total(node);
 	memtrack_free_subtree(node);
 	if (parent && bytes)
 		memtrack_propagate(parent, -bytes);
@@ -842,13 +864,16 @@ EXPORT_SYMBOL_GPL(memtrack_free);
 static int memtrack_check_counting(const struct memtrack_node *node,
 				   size_t bytes)
 {
-	if (!memtrack_valid(node) || bytes > S64_MAX)
+	if (!memtrack_valid(node) || bytes > MEMTRACK_BYTES_MAX)
 		return -EINVAL;
 	if (node->kind == MEMTRACK_KIND_ALLOC) {
 		pr_warn_once("refusing to change allocation leaf '%s' directly\n",
 			     node->name);
 		return -EINVAL;
 	}
+	/* Racing its destroy; the ancestors would not see it anyway. */
+	if (unlikely(test_bit(MEMTRACK_DEAD, &node->flags)))
+		return -ENODEV;
 	return 0;
 }
 
@@ -860,7 +885,8 @@ static int memtrack_check_counting(const struct memtrack_node *node,
  * Increments the node's allocation count too.
  *
  * Context: any context; see the header for delay-0 callbacks.
- * Return: 0, or -EINVAL for a missing or leaf node.
+ * Return: 0, -EINVAL for a missing or leaf node or more than
+ * MEMTRACK_BYTES_MAX bytes, or -ENODEV when the node is being destroyed.
  */
 int memtrack_add(struct memtrack_node *node, size_t bytes)
 {
@@ -884,25 +910,29 @@ EXPORT_SYMBOL_GPL(memtrack_add);
  * allocation count is decremented when positive.
  *
  * Context: any context; see the header for delay-0 callbacks.
- * Return: 0, -ERANGE when the result was clamped, or -EINVAL.
+ * Return: 0, -ERANGE when the result was clamped, -ENODEV when the node is
+ * being destroyed, or -EINVAL.
  */
 int memtrack_sub(struct memtrack_node *node, size_t bytes)
 {
 	int err = memtrack_check_counting(node, bytes);
-	s64 self, excess = 0;
+	s64 old, new;
 
 	if (err)
 		return err;
 
 	/*
-	 * Subtract first and give back what went below zero, rather than a
-	 * compare-and-swap loop: under races each caller returns at most its
-	 * own overdraft, so the node still ends at max(0, sum).
+	 * A compare-and-swap loop, so that a concurrent memtrack_set() lands
+	 * wholly before or after: subtracting first and giving back the
+	 * overdraft let a set in between end at neither order's value.
 	 */
-	self = atomic64_sub_return(bytes, &node->self);
-	if (unlikely(self < 0)) {
-		excess = min_t(s64, -self, bytes);
-		atomic64_add(excess, &node->self);
+	old = atomic64_read(&node->self);
+	do {
+		new = old - (s64)bytes;
+		if (new < 0)
+			new = 0;
+	} while (!atomic64_try_cmpxchg(&node->self, &old, new));
+	if (unlikely(old < (s64)bytes)) {
 		pr_warn_once("underflow on node '%s', clamped at 0\n",
 			     memtrack_display_name(node));
 		err = -ERANGE;
@@ -910,8 +940,8 @@ int memtrack_sub(struct memtrack_node *node, size_t bytes)
 	if (unlikely(atomic64_dec_return(&node->count) < 0))
 		atomic64_inc(&node->count);
 
-	if ((s64)bytes != excess)
-		memtrack_propagate(node, excess - (s64)bytes);
+	if (new != old)
+		memtrack_propagate(node, new - old);
 	else
 		memtrack_count_changed(node);
 	return err;
@@ -926,7 +956,7 @@ EXPORT_SYMBOL_GPL(memtrack_sub);
  * The allocation count becomes 1 when @bytes is positive, else 0.
  *
  * Context: any context; see the header for delay-0 callbacks.
- * Return: 0, or -EINVAL.
+ * Return: 0, -ENODEV when the node is being destroyed, or -EINVAL.
  */
 int memtrack_set(struct memtrack_node *node, size_t bytes)
 {

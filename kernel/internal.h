@@ -6,6 +6,7 @@
 #define _MEMTRACK_INTERNAL_H
 
 #include <linux/atomic.h>
+#include <linux/bits.h>
 #include <linux/list.h>
 #include <linux/llist.h>
 #include <linux/memtrack.h>
@@ -101,6 +102,20 @@ struct memtrack_node {
 };
 
 /*
+ * The total of a destroyed subtree's top is biased by this much once the
+ * destroy took it out of the tree: updates that then reach it see a value
+ * at or above MEMTRACK_TOTAL_LIMIT and go no further.  Real totals stay far
+ * below (sizes are at most MEMTRACK_BYTES_MAX each).
+ */
+#define MEMTRACK_DETACHED_BIAS	((s64)BIT_ULL(62))
+#define MEMTRACK_TOTAL_LIMIT	((s64)BIT_ULL(61))
+
+static inline bool memtrack_total_detached(s64 total)
+{
+	return total >= MEMTRACK_TOTAL_LIMIT;
+}
+
+/*
  * Totals may transiently dip below zero while concurrent updates of one
  * subtree walk up at different speeds; readers see 0 then.
  */
@@ -108,6 +123,8 @@ static inline u64 memtrack_counter_read(const atomic64_t *v)
 {
 	s64 val = atomic64_read(v);
 
+	if (unlikely(memtrack_total_detached(val)))
+		val -= MEMTRACK_DETACHED_BIAS;
 	return val > 0 ? val : 0;
 }
 

@@ -195,6 +195,12 @@ static int memtrack_nl_dump_start(struct netlink_callback *cb)
 
 	BUILD_BUG_ON(sizeof(*ctx) > sizeof(cb->ctx));
 	memtrack_nl_refresh_listeners();
+	/*
+	 * Listening before reading: pairs with memtrack_propagate(), which
+	 * asks after its atomics, so that an update this dump misses sends
+	 * its event.
+	 */
+	smp_mb();
 	memset(ctx, 0, sizeof(*ctx));
 	ctx->max_depth = U32_MAX;
 	if (attrs[MEMTRACK_A_NODE_MAX_DEPTH])

@@ -40,10 +40,21 @@
  *                destroy it and the event work send its del, then reset its
  *                peak.  Run it with an event listener and a short
  *                event_interval_ms (the reset queues a change event).
+ *   set-sub      one thread sets a node to 5 bytes, another subtracts 20
+ *                (clamped at 0), over and over; the node must read 0 or 5
+ *                bytes after every subtraction and at the end, and its
+ *                own, subtree and parent totals must agree.
+ *   destroy-update
+ *                rounds of: four threads add and subtract 4 KiB on the
+ *                children of a node S (each add followed by its sub)
+ *                while S is destroyed; a pair split by the destroy must
+ *                not change S's parent, which ends at exactly the bytes
+ *                of its other child.
  *
  * White box: create-under-destroy pins P with a reference of its own
  * (internal.h), so that the threads may keep using it after its destroy;
- * peak-reset-destroy looks nodes up by id.
+ * peak-reset-destroy looks nodes up by id; destroy-update pins S's
+ * children likewise.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -633,6 +644,197 @@ out:
 	return err;
 }
 
+/* --- set-sub --------------------------------------------------------------- */
+
+struct race_ss {
+	struct memtrack_node *node;
+	unsigned long deadline;
+	atomic_long_t ops;
+	atomic_long_t odd;		/* reads of neither 0 nor 5 */
+	atomic64_t odd_value;
+	struct completion done;		/* once per thread */
+};
+
+static int race_ss_set_fn(void *data)
+{
+	struct race_ss *ss = data;
+	unsigned int i = 0;
+
+	while (time_before(jiffies, ss->deadline)) {
+		memtrack_set(ss->node, 5);
+		atomic_long_inc(&ss->ops);
+		if (!(++i % 64))
+			cond_resched();
+	}
+	kthread_complete_and_exit(&ss->done, 0);
+}
+
+static int race_ss_sub_fn(void *data)
+{
+	struct race_ss *ss = data;
+	unsigned int i = 0;
+
+	u64 v;
+
+	while (time_before(jiffies, ss->deadline)) {
+		memtrack_sub(ss->node, 20);
+		atomic_long_inc(&ss->ops);
+		/* Any order of the two gives 0 or 5; so must any moment. */
+		v = memtrack_read_self(ss->node);
+		if (v != 0 && v != 5) {
+			atomic_long_inc(&ss->odd);
+			atomic64_set(&ss->odd_value, v);
+		}
+		if (!(++i % 64))
+			cond_resched();
+	}
+	kthread_complete_and_exit(&ss->done, 0);
+}
+
+static int race_set_sub(unsigned int seconds)
+{
+	int (*const fns[])(void *) = { race_ss_set_fn, race_ss_sub_fn };
+	u64 self, total, parent_total;
+	struct memtrack_node *root;
+	struct task_struct *t;
+	struct race_ss *ss;
+	int i, err = 0;
+
+	ss = kzalloc(sizeof(*ss), GFP_KERNEL);
+	if (!ss)
+		return -ENOMEM;
+	root = memtrack_create_root("races-set-sub");
+	ss->node = memtrack_create_node(root, "n");
+	if (IS_ERR(ss->node)) {
+		err = PTR_ERR(ss->node);
+		goto out;
+	}
+	init_completion(&ss->done);
+	ss->deadline = jiffies + seconds * HZ;
+	for (i = 0; i < ARRAY_SIZE(fns); i++) {
+		t = kthread_run(fns[i], ss, "memtrack-race/%d", i);
+		if (IS_ERR(t)) {
+			ss->deadline = jiffies;
+			err = PTR_ERR(t);
+			break;
+		}
+	}
+	while (--i >= 0)
+		wait_for_completion(&ss->done);
+	if (err)
+		goto out;
+	self = memtrack_read_self(ss->node);
+	total = memtrack_read(ss->node);
+	parent_total = memtrack_read(root);
+	if (atomic_long_read(&ss->odd)) {
+		race_note("set-sub FAIL read %ld times a value neither order gives, e.g. %lld\n",
+			  atomic_long_read(&ss->odd),
+			  (long long)atomic64_read(&ss->odd_value));
+		err = -EBADMSG;
+	} else if ((self != 0 && self != 5) || total != self ||
+		   parent_total != self) {
+		race_note("set-sub FAIL own %llu (0 or 5), subtree %llu, parent %llu\n",
+			  self, total, parent_total);
+		err = -EBADMSG;
+	} else {
+		race_note("set-sub ok %ld calls, ended at %llu\n",
+			  atomic_long_read(&ss->ops), self);
+	}
+out:
+	memtrack_destroy(root);
+	kfree(ss);
+	return err;
+}
+
+/* --- destroy-update ---------------------------------------------------- */
+
+#define RACE_DU_CHILDREN	4
+
+struct race_du {
+	struct memtrack_node *child[RACE_DU_CHILDREN];
+	atomic_t running;
+	atomic_long_t pairs;
+	struct completion done;		/* once per thread */
+};
+
+static int race_du_fn(void *data)
+{
+	struct race_du *du = data;
+	unsigned int i = 0;
+	struct memtrack_node *c;
+
+	while (atomic_read(&du->running)) {
+		c = du->child[i++ % RACE_DU_CHILDREN];
+		if (!memtrack_add(c, 4096)) {
+			memtrack_sub(c, 4096);
+			atomic_long_inc(&du->pairs);
+		}
+		if (!(i % 16))
+			cond_resched();
+	}
+	kthread_complete_and_exit(&du->done, 0);
+}
+
+static int race_destroy_update(unsigned int seconds)
+{
+	unsigned long deadline = jiffies + seconds * HZ, rounds = 0;
+	struct memtrack_node *root, *keep, *s;
+	unsigned int i, started;
+	struct task_struct *t;
+	struct race_du *du;
+	int err = 0;
+
+	du = kzalloc(sizeof(*du), GFP_KERNEL);
+	if (!du)
+		return -ENOMEM;
+	root = memtrack_create_root("races-destroy-update");
+	keep = memtrack_create_node(root, "keep");
+	err = PTR_ERR_OR_ZERO(keep) ?: memtrack_add(keep, 1000);
+	while (!err && time_before(jiffies, deadline)) {
+		s = memtrack_create_node(root, "s");
+		err = PTR_ERR_OR_ZERO(s);
+		for (i = 0; !err && i < RACE_DU_CHILDREN; i++) {
+			du->child[i] = memtrack_create_node(s, "c");
+			err = PTR_ERR_OR_ZERO(du->child[i]) ?:
+			      memtrack_add(du->child[i], 100);
+			if (!err)
+				refcount_inc(&du->child[i]->ref);	/* pin */
+		}
+		if (err)
+			break;
+		init_completion(&du->done);
+		atomic_set(&du->running, 1);
+		for (started = 0; started < 4; started++) {
+			t = kthread_run(race_du_fn, du, "memtrack-race/%u",
+					started);
+			if (IS_ERR(t)) {
+				err = PTR_ERR(t);
+				break;
+			}
+		}
+		usleep_range(500, 3000);
+		memtrack_destroy(s);
+		usleep_range(500, 3000);	/* updates after the destroy */
+		atomic_set(&du->running, 0);
+		for (i = 0; i < started; i++)
+			wait_for_completion(&du->done);
+		for (i = 0; i < RACE_DU_CHILDREN; i++)
+			memtrack_node_put(du->child[i]);
+		rounds++;
+		if (!err && memtrack_read(root) != 1000) {
+			race_note("destroy-update FAIL round %lu: root %llu B, not 1000\n",
+				  rounds, memtrack_read(root));
+			err = -EBADMSG;
+		}
+	}
+	if (!err)
+		race_note("destroy-update ok %lu rounds, %ld add/sub pairs\n",
+			  rounds, atomic_long_read(&du->pairs));
+	memtrack_destroy(root);
+	kfree(du);
+	return err;
+}
+
 /* --- debugfs -------------------------------------------------------------- */
 
 static const struct {
@@ -645,6 +847,8 @@ static const struct {
 	{ "pool-burst", race_pool_burst },
 	{ "dump-churn", race_dump_churn },
 	{ "peak-reset-destroy", race_peak_reset_destroy },
+	{ "set-sub", race_set_sub },
+	{ "destroy-update", race_destroy_update },
 };
 
 static ssize_t race_run_write(struct file *file, const char __user *ubuf,

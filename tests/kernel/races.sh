@@ -30,6 +30,8 @@ scenario alloc-free "$seconds"
 scenario cb-unregister-other "$seconds"
 scenario create-under-destroy "$seconds"
 scenario pool-burst "$seconds"
+scenario set-sub "$seconds"
+scenario destroy-update "$seconds"
 
 MT=${MEMTRACK_BUILD:-build/meson}/tests/nl/mtnl-test
 T=$(mktemp -d /tmp/races.XXXXXX)

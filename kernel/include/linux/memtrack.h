@@ -22,6 +22,7 @@
 #ifndef _LINUX_MEMTRACK_H
 #define _LINUX_MEMTRACK_H
 
+#include <linux/bits.h>
 #include <linux/err.h>
 #include <linux/types.h>
 
@@ -29,6 +30,9 @@ struct memtrack_node;
 
 /* Names, including the terminating NUL, must fit in this many bytes. */
 #define MEMTRACK_NAME_MAX	64
+
+/* The largest size one call accepts (1 EiB). */
+#define MEMTRACK_BYTES_MAX	BIT_ULL(60)
 
 /* Depth of a root is 0; no node may be created at this depth or deeper. */
 #define MEMTRACK_MAX_DEPTH	16
