@@ -271,12 +271,14 @@ static void memtrack_propagate(struct memtrack_node *node, s64 delta)
 
 /*
  * Take @node's subtree total out of the tree, once: from here on every
- * update that reaches @node stops there (see memtrack_propagate()).
+ * update that reaches @node stops there (see memtrack_propagate()).  The
+ * bias is added, not exchanged, so that the node still reads its last
+ * bytes (its del event carries them).
  * Return: what the ancestors hold of this subtree, to subtract from them.
  */
 static s64 memtrack_detach_total(struct memtrack_node *node)
 {
-	return atomic64_xchg(&node->total, MEMTRACK_DETACHED_BIAS);
+	return atomic64_fetch_add(MEMTRACK_DETACHED_BIAS, &node->total);
 }
 
 /* Only the node's own count changed: no total moved, but listeners care. */

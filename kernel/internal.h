@@ -102,10 +102,11 @@ struct memtrack_node {
 };
 
 /*
- * The total of a destroyed subtree's top is biased by this much once the
+ * The total of a destroyed subtree's top is raised by this bias once the
  * destroy took it out of the tree: updates that then reach it see a value
- * at or above MEMTRACK_TOTAL_LIMIT and go no further.  Real totals stay far
- * below (sizes are at most MEMTRACK_BYTES_MAX each).
+ * at or above MEMTRACK_TOTAL_LIMIT and go no further; readers take the
+ * bias off.  Real totals stay far below (sizes are at most
+ * MEMTRACK_BYTES_MAX each).
  */
 #define MEMTRACK_DETACHED_BIAS	((s64)BIT_ULL(62))
 #define MEMTRACK_TOTAL_LIMIT	((s64)BIT_ULL(61))
